@@ -1,0 +1,6 @@
+#ifndef STEMTRACK_CLAPACKE_SHIM_H
+#define STEMTRACK_CLAPACKE_SHIM_H
+#define HAVE_LAPACK_CONFIG_H
+#define LAPACK_COMPLEX_STRUCTURE
+#include <lapacke.h>
+#endif

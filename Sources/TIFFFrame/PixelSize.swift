@@ -1,0 +1,57 @@
+import CTIFF
+
+/// Pixel size (Å) from a TIFF's resolution tags or ImageJ description.
+enum PixelSize {
+    /// Ångström per unit for the length units found in ImageJ descriptions.
+    static func angstrom(perUnit unit: String) -> Double? {
+        switch unit.lowercased().trimmingCharacters() {
+        case "a", "å", "angstrom", "ångström", "angstroms", "\\u00c5": return 1
+        case "nm", "nanometer", "nanometre": return 10
+        case "pm", "picometer", "picometre": return 0.01
+        case "um", "µm", "micron", "microns", "micrometer", "micrometre", "\\u00b5m": return 10_000
+        default: return nil
+        }
+    }
+
+    static func fromTags(_ tif: OpaquePointer, description: String?) -> Double? {
+        var xres: Float = 0
+        guard st_get_float(tif, UInt32(TIFFTAG_XRESOLUTION), &xres) == 1, xres > 0, xres.isFinite else {
+            return nil
+        }
+        var unit: UInt16 = 2
+        _ = st_get_u16_defaulted(tif, UInt32(TIFFTAG_RESOLUTIONUNIT), &unit)
+        let perPixel: Double?
+        switch unit {
+        case 3: perPixel = 1e8 / Double(xres)           // pixels per centimetre
+        case 2:
+            // Inch: 72 or 96 dpi are screen defaults written by many programs, not a calibration.
+            perPixel = [72, 96, 300].contains(xres) ? nil : 2.54e8 / Double(xres)
+        default: perPixel = nil
+        }
+        if let description, let unitName = imageJUnit(description),
+           let scale = angstrom(perUnit: unitName) {
+            return scale / Double(xres)
+        }
+        return perPixel
+    }
+
+    /// The `unit=` value of an ImageJ-style description ("ImageJ=1.53\nunit=nm\n…").
+    static func imageJUnit(_ description: String) -> String? {
+        for line in description.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters() == "unit" {
+                return String(parts[1]).trimmingCharacters()
+            }
+        }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
