@@ -37,7 +37,8 @@ enum PixelSize {
 
     /// The `unit=` value of an ImageJ-style description ("ImageJ=1.53\nunit=nm\n…").
     static func imageJUnit(_ description: String) -> String? {
-        for line in description.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // `isNewline`, not `== "\n"`: a CRLF pair is one Swift Character, equal to neither "\n" nor "\r".
+        for line in description.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "=", maxSplits: 1)
             if parts.count == 2, parts[0].trimmingCharacters() == "unit" {
                 return String(parts[1]).trimmingCharacters()

@@ -21,12 +21,18 @@ public enum TIFFReader {
             throw openFailure(path: path, size: size)
         }
         defer { TIFFClose(tif) }
-        var frames: [Frame] = []
-        var page = 0
-        repeat {
+        var frames = [try readPage(tif, path: path, page: 0, fileSize: size)]
+        // TIFFReadDirectory returns 0 both at the end of the chain and on error, so a page that
+        // is cut off or damaged would silently vanish; only stop where the chain really ends.
+        while TIFFLastDirectory(tif) == 0 {
+            let page = frames.count
+            let previous = TIFFCurrentDirOffset(tif)
+            st_clear_error()
+            guard TIFFReadDirectory(tif) == 1 else {
+                throw nextDirectoryFailure(tif, path: path, page: page, after: previous, size: size)
+            }
             frames.append(try readPage(tif, path: path, page: page, fileSize: size))
-            page += 1
-        } while TIFFReadDirectory(tif) == 1
+        }
         return frames
     }
 
@@ -44,7 +50,8 @@ public enum TIFFReader {
 
     // MARK: - Header and open checks
 
-    /// Returns the file size after checking it exists, is non-empty and starts like a TIFF.
+    /// Returns the file size after checking it exists, is non-empty, starts like a TIFF and that
+    /// its first directory lies inside the file.
     static func checkHeader(path: String) throws(FrameReadError) -> Int {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -65,16 +72,119 @@ public enum TIFFReader {
             }.joined()
             throw .notTIFF(path: path, detail: "starts with \"\(shown)\", not a TIFF signature")
         }
-        let big = magic[2] == 0x2B || magic[3] == 0x2B
-        let headerSize = big ? 16 : 8
+        let layout = Layout(big: magic[2] == 0x2B || magic[3] == 0x2B, little: magic[0] == 0x49)
+        let headerSize = layout.big ? 16 : 8
         if size < headerSize { throw .truncated(path: path, bytesPresent: size, bytesNeeded: headerSize) }
-        // First IFD offset beyond the end of the file: the writer has not finished.
-        let little = magic[0] == 0x49
-        let offsetBytes = big ? Array(head[8..<16]) : Array(head[4..<8])
-        let ordered = little ? offsetBytes.reversed() : offsetBytes
-        let ifd = ordered.reduce(0) { ($0 << 8) | Int($1) }
-        if ifd >= size { throw .truncated(path: path, bytesPresent: size, bytesNeeded: ifd + 2) }
+        let ifd = layout.big ? layout.unsigned(head[8..<16]) : layout.unsigned(head[4..<8])
+        if ifd == 0 {
+            throw .corrupt(path: path, page: 0, detail: "no image directory (the writer may not have finished)")
+        }
+        // First IFD (or part of it) beyond the end of the file: the writer has not finished.
+        try checkDirectory(f, at: ifd, layout: layout, size: size, path: path)
         return size
+    }
+
+    /// Byte order and offset size of a file.
+    struct Layout {
+        var big: Bool
+        var little: Bool
+        var countSize: UInt64 { big ? 8 : 2 }
+        var entrySize: UInt64 { big ? 20 : 12 }
+        var offsetSize: UInt64 { big ? 8 : 4 }
+
+        func unsigned<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+            let ordered = little ? Array(bytes.reversed()) : Array(bytes)
+            return ordered.reduce(0) { ($0 << 8) | UInt64($1) }
+        }
+    }
+
+    /// `a + b` as an `Int`, saturating instead of overflowing (offsets in damaged files can be anything).
+    static func saturating(_ a: UInt64, _ b: UInt64) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : Int(clamping: sum)
+    }
+
+    /// Reads an unsigned integer of `count` bytes at `offset`, or nil if the file ends first.
+    private static func readUnsigned(_ f: UnsafeMutablePointer<FILE>, at offset: UInt64, count: Int,
+                                     layout: Layout) -> UInt64? {
+        guard offset <= UInt64(Int64.max), fseeko(f, off_t(offset), SEEK_SET) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        guard fread(&bytes, 1, count, f) == count else { return nil }
+        return layout.unsigned(bytes)
+    }
+
+    /// Tags whose values the reader depends on: layout, sample type, description, resolution.
+    private static let essentialTags: Set<UInt64> = [258, 270, 273, 279, 282, 283, 324, 325, 339]
+
+    /// Throws `.truncated` unless the directory at `offset` (entry count, entries, next-directory
+    /// pointer, and the out-of-line values of the tags the reader depends on) lies inside the file.
+    /// Otherwise libtiff skips a cut-off tag with a warning, and e.g. the pixel size silently vanishes.
+    private static func checkDirectory(_ f: UnsafeMutablePointer<FILE>, at offset: UInt64, layout: Layout,
+                                       size: Int, path: String) throws(FrameReadError) {
+        let countEnd = saturating(offset, layout.countSize)
+        guard countEnd <= size,
+              let entries = readUnsigned(f, at: offset, count: Int(layout.countSize), layout: layout) else {
+            throw .truncated(path: path, bytesPresent: size, bytesNeeded: countEnd)
+        }
+        let (table, tableOverflow) = entries.multipliedReportingOverflow(by: layout.entrySize)
+        let (rest, restOverflow) = table.addingReportingOverflow(layout.offsetSize)
+        let end = tableOverflow || restOverflow ? Int.max : saturating(UInt64(countEnd), rest)
+        if end > size { throw .truncated(path: path, bytesPresent: size, bytesNeeded: end) }
+
+        // The whole table is inside the file now, so `entries` is bounded by the file size.
+        var bytes = [UInt8](repeating: 0, count: Int(table))
+        guard fseeko(f, off_t(countEnd), SEEK_SET) == 0, fread(&bytes, 1, bytes.count, f) == bytes.count else { return }
+        let slot = Int(layout.offsetSize), countBytes = layout.big ? 8 : 4
+        var needed = 0
+        for e in stride(from: 0, to: bytes.count, by: Int(layout.entrySize)) {
+            let tag = layout.unsigned(bytes[e..<(e + 2)])
+            guard essentialTags.contains(tag) else { continue }
+            let typeSize: UInt64
+            switch layout.unsigned(bytes[(e + 2)..<(e + 4)]) {
+            case 1, 2, 6, 7: typeSize = 1
+            case 3, 8: typeSize = 2
+            case 4, 9, 11, 13: typeSize = 4
+            case 5, 10, 12, 16, 17, 18: typeSize = 8
+            default: continue
+            }
+            let count = layout.unsigned(bytes[(e + 4)..<(e + 4 + countBytes)])
+            let (valueBytes, overflow) = count.multipliedReportingOverflow(by: typeSize)
+            guard overflow || valueBytes > UInt64(slot) else { continue }   // stored in the entry itself
+            let valueAt = layout.unsigned(bytes[(e + 4 + countBytes)..<(e + 4 + countBytes + slot)])
+            needed = max(needed, overflow ? Int.max : saturating(valueAt, valueBytes))
+        }
+        if needed > size { throw .truncated(path: path, bytesPresent: size, bytesNeeded: needed) }
+    }
+
+    /// `checkDirectory` for the directory libtiff has just read.
+    private static func checkCurrentDirectory(_ tif: OpaquePointer, path: String, size: Int) throws(FrameReadError) {
+        guard let f = fopen(path, "rb") else { throw .fileNotFound(path: path) }
+        defer { fclose(f) }
+        let layout = Layout(big: TIFFIsBigTIFF(tif) != 0, little: TIFFIsBigEndian(tif) == 0)
+        try checkDirectory(f, at: TIFFCurrentDirOffset(tif), layout: layout, size: size, path: path)
+    }
+
+    /// Why the directory after the one at `previous` could not be read: cut off, or damaged.
+    private static func nextDirectoryFailure(_ tif: OpaquePointer, path: String, page: Int, after previous: UInt64,
+                                             size: Int) -> FrameReadError {
+        let message = String(cString: st_last_error_message())
+        let corrupt = FrameReadError.corrupt(path: path, page: page,
+                                             detail: message.isEmpty ? "unreadable image directory" : message)
+        guard let f = fopen(path, "rb") else { return corrupt }
+        defer { fclose(f) }
+        let layout = Layout(big: TIFFIsBigTIFF(tif) != 0, little: TIFFIsBigEndian(tif) == 0)
+        guard let entries = readUnsigned(f, at: previous, count: Int(layout.countSize), layout: layout),
+              entries < 1 << 32 else { return corrupt }
+        let pointerAt = previous &+ layout.countSize &+ entries * layout.entrySize
+        guard let next = readUnsigned(f, at: pointerAt, count: Int(layout.offsetSize), layout: layout) else {
+            return corrupt
+        }
+        do {
+            try checkDirectory(f, at: next, layout: layout, size: size, path: path)
+        } catch {
+            return error
+        }
+        return corrupt
     }
 
     private static func hex(_ b: UInt8) -> String {
@@ -91,6 +201,7 @@ public enum TIFFReader {
 
     private static func readPage(_ tif: OpaquePointer, path: String, page: Int,
                                  fileSize: Int) throws(FrameReadError) -> Frame {
+        if page > 0 { try checkCurrentDirectory(tif, path: path, size: fileSize) }  // page 0: checkHeader did
         var w: UInt32 = 0, h: UInt32 = 0
         var bits: UInt16 = 1, spp: UInt16 = 1, fmt: UInt16 = 1, photometric: UInt16 = 1
         guard st_get_u32(tif, UInt32(TIFFTAG_IMAGEWIDTH), &w) == 1,
@@ -108,10 +219,18 @@ public enum TIFFReader {
             throw .unsupportedSampleType(path: path, bitsPerSample: Int(bits), sampleFormat: Int(fmt))
         }
         let width = Int(w), height = Int(h)
-        guard width.multipliedReportingOverflow(by: height).partialValue < 1 << 31 else {
+        let (count, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, count < 1 << 31 else {
             throw .corrupt(path: path, page: page, detail: "implausible size \(width)×\(height)")
         }
         try checkExtent(tif, path: path, fileSize: fileSize)
+        // Uncompressed pixels are stored as they are: a directory claiming more than the whole
+        // file holds is damaged (and must not make us allocate gigabytes).
+        var compression: UInt16 = 1
+        _ = st_get_u16_defaulted(tif, UInt32(TIFFTAG_COMPRESSION), &compression)
+        if compression == 1, count * type.bytes > fileSize {
+            throw .corrupt(path: path, page: page, detail: "\(width)×\(height) pixels cannot fit in \(fileSize) bytes")
+        }
 
         var pixels = [Float](repeating: 0, count: width * height)
         if TIFFIsTiled(tif) != 0 {
@@ -135,7 +254,8 @@ public enum TIFFReader {
         let count = TIFFIsTiled(tif) != 0 ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif)
         var needed = 0
         for i in 0..<count {
-            let end = Int(TIFFGetStrileOffset(tif, i)) + Int(TIFFGetStrileByteCount(tif, i))
+            // Saturating: offsets and counts in a damaged file can be anything up to 2^64 - 1.
+            let end = saturating(TIFFGetStrileOffset(tif, i), TIFFGetStrileByteCount(tif, i))
             needed = max(needed, end)
         }
         if needed > fileSize {
@@ -176,7 +296,11 @@ public enum TIFFReader {
             throw .corrupt(path: path, page: page, detail: "tiled image without tile size")
         }
         let tileW = Int(tw), tileH = Int(th)
+        let (tileCount, overflow) = tileW.multipliedReportingOverflow(by: tileH)
         let tileSize = Int(TIFFTileSize(tif))
+        guard !overflow, tileCount < 1 << 26, tileSize >= tileCount * type.bytes else {
+            throw .corrupt(path: path, page: page, detail: detail("implausible tile size \(tileW)×\(tileH)"))
+        }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: tileSize, alignment: 16)
         defer { buffer.deallocate() }
         var row = [Float](repeating: 0, count: tileW * tileH)

@@ -57,9 +57,15 @@ public enum TIFFWriter {
     }
 
     /// Writes `frames` as the pages of one file. The pixel size, if known, is stored as
-    /// resolution in pixels per centimetre.
+    /// resolution in pixels per centimetre (in pixels per unit, with ResolutionUnit none, when the
+    /// frame's ImageJ-style description names a length unit, as ImageJ expects).
     public static func write(_ frames: [Frame], to path: String, options: Options = Options()) throws(WriteError) {
+        if let tile = options.tileSize, tile <= 0 || tile % 16 != 0 {
+            // TIFF requires it; libtiff would reject the tag and fail later with a confusing message.
+            throw .writeFailed(path: path, detail: "tile size \(tile) is not a positive multiple of 16")
+        }
         st_install_handlers()
+        st_clear_error()
         guard let tif = TIFFOpen(path, options.bigTIFF ? "w8" : "w") else { throw .cannotCreate(path: path) }
         defer { TIFFClose(tif) }
         for frame in frames {
@@ -82,9 +88,15 @@ public enum TIFFWriter {
         _ = st_set_u16(tif, UInt32(TIFFTAG_COMPRESSION),
                        UInt16(options.compress ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_NONE))
         if let px = frame.pixelSize, px > 0 {
-            _ = st_set_u16(tif, UInt32(TIFFTAG_RESOLUTIONUNIT), UInt16(RESUNIT_CENTIMETER))
-            _ = st_set_float(tif, UInt32(TIFFTAG_XRESOLUTION), Float(1e8 / px))
-            _ = st_set_float(tif, UInt32(TIFFTAG_YRESOLUTION), Float(1e8 / px))
+            // An ImageJ description's `unit=` makes readers (ImageJ and ours) take XResolution as
+            // pixels per that unit, so write it that way; otherwise pixels per centimetre.
+            let imageJScale = frame.imageDescription
+                .flatMap(PixelSize.imageJUnit).flatMap(PixelSize.angstrom(perUnit:))
+            let unit = imageJScale == nil ? RESUNIT_CENTIMETER : RESUNIT_NONE
+            let perPixel = Float((imageJScale ?? 1e8) / px)
+            _ = st_set_u16(tif, UInt32(TIFFTAG_RESOLUTIONUNIT), UInt16(unit))
+            _ = st_set_float(tif, UInt32(TIFFTAG_XRESOLUTION), perPixel)
+            _ = st_set_float(tif, UInt32(TIFFTAG_YRESOLUTION), perPixel)
         }
         if let d = frame.imageDescription { _ = st_set_string(tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), d) }
         _ = st_set_string(tif, UInt32(TIFFTAG_SOFTWARE), "stemtrack")
@@ -140,10 +152,11 @@ public enum TIFFWriter {
         switch enc {
         case .uint8: put(UInt8.self) { UInt8(clamp($0, 0, 255)) }
         case .uint16: put(UInt16.self) { UInt16(clamp($0, 0, 65535)) }
-        case .uint32: put(UInt32.self) { UInt32(Double(clamp($0, 0, 4.2e9))) }
+        // Bounds are the extreme Floats that still convert: 2^32 - 256 and -2^31 … 2^31 - 128.
+        case .uint32: put(UInt32.self) { UInt32(clamp($0, 0, 4_294_967_040)) }
         case .int8: put(Int8.self) { Int8(clamp($0, -128, 127)) }
         case .int16: put(Int16.self) { Int16(clamp($0, -32768, 32767)) }
-        case .int32: put(Int32.self) { Int32(Double(clamp($0, -2.1e9, 2.1e9))) }
+        case .int32: put(Int32.self) { Int32(clamp($0, -2_147_483_648, 2_147_483_520)) }
         case .float32: put(Float.self) { $0 }
         case .float64: put(Double.self) { Double($0) }
         }
