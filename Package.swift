@@ -23,7 +23,7 @@ let package = Package(
         // Pipeline stages, data flowing one way.
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
-        .target(name: "Simulation", dependencies: ["TIFFFrame", "ColumnFit"]),
+        .target(name: "Simulation", dependencies: ["TIFFFrame"]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [

@@ -1,0 +1,131 @@
+import ArgumentParser
+import ColumnFit
+import Foundation
+import TIFFFrame
+
+struct Fit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find and fit every atomic column of a HAADF frame.",
+        discussion: """
+            Prints one row per column: position (px and Å), its standard errors, the Gaussian width ρ, \
+            the peak height η above the background, the scattering cross-section 2πηρ² (image units × Å² \
+            with a pixel size, × px² without) and, when the detector gain is known, the Cramér–Rao lower \
+            bound of the position under Poisson noise.
+
+            Columns are found automatically (noise, width and spacing measured from the image) unless \
+            --start gives starting positions. Example:
+              stemtrack fit frame_00042.tif --pixel-size 0.1211 --format csv > columns.csv
+            """)
+
+    @Argument(help: "TIFF file (grayscale; a multi-page file is one frame per page).")
+    var frame: String
+
+    @Option(help: "Pixel size in Å (overrides the file's resolution tags).")
+    var pixelSize: Double?
+
+    @Option(help: "Output format: csv or json.")
+    var format: OutputFormat = .csv
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Page of a multi-page file, 0-based.")
+    var page: Int = 0
+
+    @Option(help: "Width model: 'same' (one ρ for all columns, StatSTEM's default) or 'per-column'.")
+    var widthMode: FitSettings.WidthMode = .same
+
+    @Option(help: "Estimator: 'ls' (least squares) or 'ml' (Poisson maximum likelihood; needs the gain).")
+    var estimator: FitSettings.Estimator = .leastSquares
+
+    @Option(help: "Detector gain, image units per electron (1 for frames in counts).")
+    var gain: Double?
+
+    @Option(help: "Detector offset, image units (image value with no electrons).")
+    var offset: Double = 0
+
+    @Flag(help: "Estimate gain and offset from the frame (residual variance against intensity).")
+    var estimateGain = false
+
+    @Option(help: "Hold the background at this value (image units) instead of fitting it.")
+    var background: Double?
+
+    @Option(help: "Expected column width ρ in px (default: measured from the image).")
+    var width: Double?
+
+    @Option(help: "Expected nearest-column spacing in px (default: measured from the image).")
+    var spacing: Double?
+
+    @Option(help: "Detection threshold in noise standard deviations of the smoothed image.")
+    var threshold: Double = 6
+
+    @Option(help: "Maximum fit iterations.")
+    var maxIterations: Int = 100
+
+    @Option(help: "CSV of starting positions (header with x_px,y_px), instead of automatic finding.")
+    var start: String?
+
+    @Flag(name: .shortAndLong, help: "Report the measured noise, width and spacing and the fit's progress on standard error.")
+    var verbose = false
+
+    enum OutputFormat: String, ExpressibleByArgument { case csv, json }
+
+    func run() async throws {
+        let frames: [Frame]
+        do { frames = try TIFFReader.read(path: frame) } catch { throw ValidationError(error.description) }
+        guard page >= 0 && page < frames.count else {
+            throw ValidationError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
+        }
+        var settings = FitSettings()
+        settings.widthMode = widthMode
+        settings.estimator = estimator
+        settings.pixelSize = pixelSize
+        settings.expectedWidth = width
+        settings.expectedSpacing = spacing
+        settings.detectionThreshold = threshold
+        settings.maxIterations = maxIterations
+        if let background { settings.fitBackground = false; settings.fixedBackground = background }
+        if let gain { settings.detector = .calibrated(gain: gain, offset: offset) }
+        else if estimateGain || estimator == .poissonML { settings.detector = .estimate }
+        let startPoints = try start.map(readStart)
+        let result: FrameFit
+        do {
+            result = try ColumnFitter(settings: settings).fit(frames[page], start: startPoints)
+        } catch { throw ValidationError(error.description) }
+        if verbose {
+            let s = result.scales
+            FileHandle.standardError.write(Data(("noise σ \(s.noise), width ρ₀ \(s.width) px, spacing \(s.spacing) px; "
+                + "\(result.columns.count) columns (\(result.removedColumns) removed), \(result.iterations) iterations"
+                + (result.converged ? "" : " (not converged)") + (result.sharedWidth.map { ", ρ = \($0) px" } ?? "")
+                + "\n").utf8))
+        }
+        let text = format == .csv ? ColumnTable.csv(result, source: frames[page].label)
+                                  : try ColumnTable.json(result, source: frames[page].label)
+        if let output {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
+    private func readStart(_ path: String) throws -> [(x: Double, y: Double)] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
+        guard !lines.isEmpty else { throw ValidationError("\(path): empty") }
+        let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let xi = header.firstIndex(of: "x_px"), let yi = header.firstIndex(of: "y_px") else {
+            throw ValidationError("\(path): needs columns x_px and y_px in its header")
+        }
+        return try lines.enumerated().map { n, line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count > max(xi, yi), let x = Double(f[xi].trimmingCharacters(in: .whitespaces)),
+                  let y = Double(f[yi].trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("\(path): line \(n + 2) has no numeric x_px,y_px")
+            }
+            return (x, y)
+        }
+    }
+}
+
+extension FitSettings.WidthMode: ExpressibleByArgument {}
+extension FitSettings.Estimator: ExpressibleByArgument {}
