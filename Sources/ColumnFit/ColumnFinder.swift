@@ -27,31 +27,32 @@ public struct ColumnFinder: Sendable {
                      valid: [Bool]) -> (points: [(x: Double, y: Double)], scales: Scales) {
         let noise = ImageStatistics.noiseSigma(image, width: w, height: h, valid: valid)
         let rho = settings.expectedWidth ?? ScaleEstimate.width(image, width: w, height: h, valid: valid)
-        let spacing: Double
-        if let d = settings.expectedSpacing {
-            spacing = d
-        } else {
-            let provisional = detect(image, w, h, valid: valid, noise: noise, rho: rho,
-                                     spacing: 4 * rho, separation: 1.5 * rho)
-            spacing = ScaleEstimate.spacing(provisional) ?? 4 * rho
-        }
-        let separation = max(1.5, settings.minimumSeparationFraction * spacing)
-        let points = detect(image, w, h, valid: valid, noise: noise, rho: rho,
-                            spacing: spacing, separation: separation)
-        return (points, Scales(noise: noise, width: rho, spacing: spacing))
-    }
-
-    func detect(_ image: [Double], _ w: Int, _ h: Int, valid: [Bool], noise: Double, rho: Double,
-                spacing: Double, separation: Double) -> [(x: Double, y: Double)] {
         // Band-pass: the scale-normalised Laplacian of Gaussian removes the slowly varying
         // diffuse intensity of the particle, so edge columns on its slope remain maxima.
         let sigmaD = max(0.7, 0.7 * rho)
         let response = Self.laplacianOfGaussian(image, w, h, sigma: sigmaD)
         let threshold = settings.detectionThreshold * noise * Self.laplacianNoiseGain(sigma: sigmaD)
+        let maxima = LocalExtrema.maxima(response, width: w, height: h, valid: valid)
+        let spacing: Double
+        if let d = settings.expectedSpacing {
+            spacing = d
+        } else {
+            let provisional = detect(response, w, h, maxima: maxima, threshold: threshold, separation: 1.5 * rho)
+            spacing = ScaleEstimate.spacing(provisional) ?? 4 * rho
+        }
+        let separation = max(1.5, settings.minimumSeparationFraction * spacing)
+        let points = detect(response, w, h, maxima: maxima, threshold: threshold, separation: separation)
+        return (points, Scales(noise: noise, width: rho, spacing: spacing))
+    }
+
+    /// Maxima of the band-passed `response` above `threshold` that are the largest value within
+    /// `separation` px.
+    func detect(_ response: [Double], _ w: Int, _ h: Int, maxima: [Int], threshold: Double,
+                separation: Double) -> [(x: Double, y: Double)] {
         let r = Int(separation.rounded(.down))
         let r2 = separation * separation
         var points: [(x: Double, y: Double)] = []
-        for i in LocalExtrema.maxima(response, width: w, height: h, valid: valid) {
+        for i in maxima {
             let v = response[i]
             guard v > threshold else { break }
             let x = i % w, y = i / w

@@ -12,12 +12,16 @@ struct FitEngine: Sendable {
     /// Minimum column separation, px; closer columns are merged.
     let separation: Double
 
-    private var solver: HeightSolver { HeightSolver(width: width, height: height) }
+    private func solver(for image: [Double]) -> HeightSolver {
+        var s = HeightSolver(width: width, height: height)
+        s.cachedSums = HeightSolver.imageSums(image, weights: nil, background: fixedBackground ?? 0)
+        return s
+    }
 
     /// First heights and background for the starting positions and width.
     func initialHeights(_ p: inout ModelParameters, image: [Double]) -> Bool {
         let windows = p.windows(cutoff: settings.cutoff, width: width, height: height)
-        guard let s = solver.solve(image: image, weights: nil, windows: windows,
+        guard let s = solver(for: image).solve(image: image, weights: nil, windows: windows,
                                    positions: positions(p), fixedBackground: fixedBackground) else { return false }
         p.eta = s.eta; p.background = s.background
         return true
@@ -45,6 +49,7 @@ struct FitEngine: Sendable {
 
     private func iterate(_ p: inout ModelParameters, image: [Double], weighted: Bool) -> Run {
         let local = LocalFit(fitWidth: settings.widthMode == .perColumn, maxSteps: 2)
+        let solver = solver(for: image)
         var step = 0.02
         guard settings.maxIterations > 0 else { return Run(iterations: 0, converged: false) }
         for it in 1...settings.maxIterations {
@@ -84,7 +89,7 @@ struct FitEngine: Sendable {
             // 2. Heights and background (and shared width) jointly.
             var widthChange = 0.0
             if settings.widthMode == .same {
-                widthChange = updateSharedWidth(&p, image: image, weights: weights, step: &step)
+                widthChange = updateSharedWidth(&p, image: image, weights: weights, solver: solver, step: &step)
             } else {
                 let w2 = p.windows(cutoff: settings.cutoff, width: width, height: height)
                 if let s = solver.solve(image: image, weights: weights, windows: w2, positions: positions(p),
@@ -103,7 +108,7 @@ struct FitEngine: Sendable {
     /// evaluated at ρ(1 ± h), a parabola gives the trial minimum, and the best of the trials is kept.
     /// Returns the relative change of ρ.
     private func updateSharedWidth(_ p: inout ModelParameters, image: [Double], weights: [Double]?,
-                                   step: inout Double) -> Double {
+                                   solver: HeightSolver, step: inout Double) -> Double {
         let rho0 = p.rho[0]
         let pos = positions(p)
         func evaluate(_ rho: Double) -> HeightSolver.Solution? {

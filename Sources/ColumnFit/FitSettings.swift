@@ -45,7 +45,7 @@ public struct FitSettings: Sendable, Equatable {
     /// Columns whose fitted height is below this many standard errors are dropped.
     public var significance: Double = 4
     /// Each Gaussian is evaluated out to this many widths.
-    public var cutoff: Double = 5
+    public var cutoff: Double = 4
     /// Maximum number of outer iterations.
     public var maxIterations: Int = 100
     /// Converged when no column moves more than this (px) in one iteration…

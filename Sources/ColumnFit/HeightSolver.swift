@@ -17,6 +17,19 @@ struct HeightSolver {
 
     let width: Int
     let height: Int
+    /// `imageSums(image, nil, background)` for unweighted solves, computed once per fit.
+    var cachedSums: (Double, Double, Double)? = nil
+
+    /// Σw, Σw(I − ζ₀), Σw(I − ζ₀)² over all pixels.
+    static func imageSums(_ image: [Double], weights: [Double]?, background bg0: Double) -> (Double, Double, Double) {
+        var sumW = 0.0, sumWI = 0.0, sumWI2 = 0.0
+        for p in 0..<image.count {
+            let w = weights?[p] ?? 1
+            let d = image[p] - bg0
+            sumW += w; sumWI += w * d; sumWI2 += w * d * d
+        }
+        return (sumW, sumWI, sumWI2)
+    }
 
     /// - Parameters:
     ///   - image: data.
@@ -87,12 +100,8 @@ struct HeightSolver {
         var u = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
         for i in 0..<n { u[i] = rhs[rank[i]]; v[i] = rhs[n + rank[i]] }
         // Background by Schur complement: ζ = (t − c·u) / (S − c·v).
-        var sumW = 0.0, sumWI = 0.0, sumWI2 = 0.0
-        for p in 0..<image.count {
-            let w = weights?[p] ?? 1
-            let d = image[p] - bg0
-            sumW += w; sumWI += w * d; sumWI2 += w * d * d
-        }
+        let (sumW, sumWI, sumWI2) = weights == nil && cachedSums != nil ? cachedSums!
+            : Self.imageSums(image, weights: weights, background: bg0)
         var background = bg0
         var eta = u
         var rss = sumWI2

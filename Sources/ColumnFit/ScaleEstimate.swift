@@ -20,11 +20,15 @@ enum ScaleEstimate {
         }
         guard !points.isEmpty else { return 2 }
         let maxScale = min(25, Double(min(w, h)) / 10)
-        var scales: [Double] = []
-        var s = 0.7
-        while s <= maxScale { scales.append(s); s *= 1.1 }
-        let scores: [Double] = scales.map { sigma in
-            points.reduce(0) { acc, p in acc + max(0, logResponse(image, w, h, x: p.0, y: p.1, sigma: sigma)) }
+        var scales: [Double] = [], scores: [Double] = []
+        var sigma = 0.7
+        while sigma <= maxScale {
+            let kernel = LoGKernel(sigma: sigma)
+            scores.append(points.reduce(0) { acc, p in acc + max(0, kernel.response(image, w, h, x: p.0, y: p.1)) })
+            scales.append(sigma)
+            // Stop once the first peak is clearly passed.
+            if let peak = scores.dropLast().max(), scores.count > 3, scores.last! < 0.8 * peak { break }
+            sigma *= 1.1
         }
         // The first local maximum: columns; larger scales respond to the particle as a whole.
         let firstPeak = scores.indices.dropFirst().dropLast().first { scores[$0] > scores[$0 - 1] && scores[$0] >= scores[$0 + 1] }
@@ -36,23 +40,37 @@ enum ScaleEstimate {
         return scales[best] * pow(1.1, max(-0.5, min(0.5, offset)))
     }
 
-    /// −σ²∇²(G_σ ∗ I) at one pixel, by direct summation over a disc of radius 3.5σ.
-    static func logResponse(_ image: [Double], _ w: Int, _ h: Int, x: Int, y: Int, sigma: Double) -> Double {
-        let r = Int((3.5 * sigma).rounded(.up))
-        let s2 = sigma * sigma
-        var acc = 0.0
-        for dy in -r...r {
-            let yy = y + dy
-            guard yy >= 0 && yy < h else { continue }
-            for dx in -r...r {
-                let xx = x + dx
-                guard xx >= 0 && xx < w else { continue }
-                let r2 = Double(dx * dx + dy * dy)
-                let k = (r2 - 2 * s2) / (2 * Double.pi * s2) * exp(-r2 / (2 * s2))
-                acc -= k * image[yy * w + xx]
+    /// The kernel of −σ²∇²G_σ on a square of half-size ⌈3.5σ⌉, applied at single pixels.
+    struct LoGKernel {
+        let r: Int
+        let k: [Double]
+        init(sigma: Double) {
+            r = Int((3.5 * sigma).rounded(.up))
+            let s2 = sigma * sigma
+            var k: [Double] = []
+            for dy in -r...r {
+                for dx in -r...r {
+                    let r2 = Double(dx * dx + dy * dy)
+                    k.append(-(r2 - 2 * s2) / (2 * Double.pi * s2) * exp(-r2 / (2 * s2)))
+                }
             }
+            self.k = k
         }
-        return acc
+
+        func response(_ image: [Double], _ w: Int, _ h: Int, x: Int, y: Int) -> Double {
+            var acc = 0.0
+            let n = 2 * r + 1
+            for dy in -r...r {
+                let yy = y + dy
+                guard yy >= 0 && yy < h else { continue }
+                for dx in -r...r {
+                    let xx = x + dx
+                    guard xx >= 0 && xx < w else { continue }
+                    acc += k[(dy + r) * n + dx + r] * image[yy * w + xx]
+                }
+            }
+            return acc
+        }
     }
 
     /// Median nearest-neighbour distance of points, px; `nil` with fewer than two points.

@@ -1,0 +1,76 @@
+// Fit benchmark: wall time per frame and per column, peak memory, for 512², 1024² and 2048²
+// frames of a simulated fcc [110] particle (release build: `swift run -c release stemtrack-bench`).
+import ColumnFit
+import Foundation
+import Simulation
+import TIFFFrame
+
+/// A particle of projected fcc [110] columns filling a disc; counts from the sphere's chord.
+func particleFrame(size: Int, columns target: Int, seed: UInt64) -> (Frame, [Peak]) {
+    let pixel = 0.2, a = 3.92, rhoA = 0.66, dose = 5e4, background = 0.02
+    let du = a / 2.0.squareRoot() / pixel, dv = a / pixel          // px
+    let areaPerColumn = du * dv / 2
+    let radius = (Double(target) * areaPerColumn / Double.pi).squareRoot()
+    let c = Double(size - 1) / 2
+    var peaks: [Peak] = []
+    let perPixel = dose * pixel * pixel
+    let rho = rhoA / pixel
+    let nu = Int(radius / du) + 2, nv = Int(radius / dv) + 2
+    for i in -nu...nu {
+        for j in -nv...nv {
+            for centred in [false, true] {
+                let x = c + Double(i) * du + (centred ? du / 2 : 0)
+                let y = c + Double(j) * dv + (centred ? dv / 2 : 0)
+                let r2 = (x - c) * (x - c) + (y - c) * (y - c)
+                guard r2 < radius * radius else { continue }
+                let chordA = 2 * (radius * radius - r2).squareRoot() * pixel
+                let n = max(1, Int((chordA / (a / 2.0.squareRoot())).rounded()))
+                let sigma = 0.03 * pow(Double(n), 0.92)                 // fraction × Å²
+                let eta = sigma / (2 * Double.pi * rhoA * rhoA) * perPixel // counts
+                peaks.append(Peak(x: x, y: y, height: eta, width: rho))
+            }
+        }
+    }
+    var rng = RandomSource(seed: seed)
+    let expected = GaussianImage.render(peaks, width: size, height: size, background: background * perPixel)
+    let counts = GaussianImage.poissonNoise(expected, rng: &rng)
+    return (Frame(width: size, height: size, pixels: counts.map(Float.init), pixelSize: pixel), peaks)
+}
+
+func peakMemoryMB() -> Double {
+    // VmHWM: the process's peak resident set size.
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kb / 1024
+    }
+    return .nan
+}
+
+let sizes = CommandLine.arguments.count > 1
+    ? CommandLine.arguments.dropFirst().compactMap { Int($0) } : [512, 1024, 2048]
+print("stemtrack fit benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, least squares, same width)")
+print("| frame | true columns | fitted | iterations | find s | wall s/frame | ms/column | peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|")
+for size in sizes {
+    let target = size * size * 1000 / (1024 * 1024)
+    let (frame, peaks) = particleFrame(size: size, columns: target, seed: 7)
+    let fitter = ColumnFitter()
+    _ = try? fitter.fit(frame)   // warm-up
+    let repeats = size <= 1024 ? 3 : 1
+    var best = Double.infinity
+    var result: FrameFit? = nil
+    for _ in 0..<repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        result = try fitter.fit(frame)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    let n = result?.columns.count ?? 0
+    let image = frame.pixels.map(Double.init)
+    let t1 = DispatchTime.now().uptimeNanoseconds
+    _ = ColumnFinder().find(image, width: size, height: size,
+                            valid: ImageStatistics.validMask(image, width: size, height: size))
+    let find = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+    print(String(format: "| %d² | %d | %d | %d | %.3f | %.3f | %.3f | %.0f |", size, peaks.count, n,
+                 result?.iterations ?? 0, find, best, best * 1000 / Double(max(n, 1)), peakMemoryMB()))
+}
