@@ -47,8 +47,24 @@ func peakMemoryMB() -> Double {
     return .nan
 }
 
-let sizes = CommandLine.arguments.count > 1
-    ? CommandLine.arguments.dropFirst().compactMap { Int($0) } : [512, 1024, 2048]
+let arguments = Array(CommandLine.arguments.dropFirst())
+let requested = arguments.compactMap { Int($0) }
+let sizes = requested.isEmpty ? [512, 1024, 2048] : requested
+
+// `stemtrack-bench --write DIR [sizes]`: write the benchmark frames and their truth for peers
+// (bench/compare_atomap.py) instead of timing.
+if let k = arguments.firstIndex(of: "--write"), k + 1 < arguments.count {
+    let dir = arguments[k + 1]
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for size in sizes {
+        let (frame, peaks) = particleFrame(size: size, columns: size * size * 1000 / (1024 * 1024), seed: 7)
+        try TIFFWriter.write([frame], to: "\(dir)/bench_\(size).tif")
+        let csv = "x_px,y_px,eta,rho_px\n" + peaks.map { "\($0.x),\($0.y),\($0.height),\($0.width)" }.joined(separator: "\n") + "\n"
+        try csv.write(toFile: "\(dir)/bench_\(size)_truth.csv", atomically: true, encoding: .utf8)
+        print("wrote \(dir)/bench_\(size).tif (\(peaks.count) columns)")
+    }
+    exit(0)
+}
 print("stemtrack fit benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, least squares, same width)")
 print("| frame | true columns | fitted | iterations | find s | wall s/frame | ms/column | peak RSS MB |")
 print("|---|---|---|---|---|---|---|---|")
