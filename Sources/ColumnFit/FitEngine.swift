@@ -111,12 +111,15 @@ struct FitEngine: Sendable {
                                    solver: HeightSolver, step: inout Double) -> Double {
         let rho0 = p.rho[0]
         let pos = positions(p)
+        // Trial widths stay below 1.1 ρ; windows reach cutoff·ρ + 1 px on each side.
+        let reach = 2 * (settings.cutoff * rho0 * 1.1 + 1)
+        let candidates = HeightSolver.candidatePairs(pos, radius: reach * 2.0.squareRoot())
         func evaluate(_ rho: Double) -> HeightSolver.Solution? {
             var q = p
             q.rho = [Double](repeating: rho, count: p.count)
             return solver.solve(image: image, weights: weights,
                                 windows: q.windows(cutoff: settings.cutoff, width: width, height: height),
-                                positions: pos, fixedBackground: fixedBackground)
+                                positions: pos, fixedBackground: fixedBackground, candidates: candidates)
         }
         guard let f0 = evaluate(rho0) else { return 0 }
         let hStep = rho0 * step

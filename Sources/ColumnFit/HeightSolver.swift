@@ -35,8 +35,11 @@ struct HeightSolver {
     ///   - image: data.
     ///   - weights: per-pixel weights or nil (unit weights).
     ///   - fixedBackground: the background when it is not fitted.
+    ///   - candidates: for each column, the higher-indexed columns that may overlap it (from
+    ///     ``candidatePairs``); computed here when nil.
     func solve(image: [Double], weights: [Double]?, windows: [GaussianWindow],
-               positions: [(x: Double, y: Double)], fixedBackground: Double?) -> Solution? {
+               positions: [(x: Double, y: Double)], fixedBackground: Double?,
+               candidates: [[Int]]? = nil) -> Solution? {
         let n = windows.count
         guard n > 0 else { return nil }
         // Band ordering.
@@ -46,11 +49,11 @@ struct HeightSolver {
         for (r, i) in order.enumerated() { rank[i] = r }
         // Overlapping pairs.
         let maxExtent = windows.map { Double(max($0.ex.count, $0.ey.count)) }.max() ?? 1
-        let grid = PointGrid(positions, cell: max(2, maxExtent))
+        let near = candidates ?? Self.candidatePairs(positions, radius: maxExtent * 1.5)
         var pairs: [[Int]] = Array(repeating: [], count: n)
         var kd = 0
         for i in 0..<n {
-            for j in grid.within(maxExtent * 1.5, of: positions[i].x, positions[i].y) where j > i {
+            for j in near[i] {
                 if overlap(windows[i], windows[j]) != nil {
                     pairs[i].append(j)
                     kd = max(kd, abs(rank[i] - rank[j]))
@@ -118,6 +121,14 @@ struct HeightSolver {
             for i in 0..<n { rss -= eta[i] * h[i] }
         }
         return Solution(eta: eta, background: background, rss: rss)
+    }
+
+    /// For each point, the higher-indexed points within `radius` (px).
+    static func candidatePairs(_ positions: [(x: Double, y: Double)], radius: Double) -> [[Int]] {
+        let grid = PointGrid(positions, cell: max(2, radius / 1.5))
+        return positions.indices.map { i in
+            grid.within(radius, of: positions[i].x, positions[i].y).filter { $0 > i }
+        }
     }
 
     private func overlap(_ a: GaussianWindow, _ b: GaussianWindow) -> (Int, Int, Int, Int)? {
