@@ -23,20 +23,26 @@ let package = Package(
         // Pipeline stages, data flowing one way.
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
+        .target(name: "AtomCount", dependencies: ["ColumnFit"]),
         .target(name: "Simulation", dependencies: ["TIFFFrame"]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [
-                "TIFFFrame", "ColumnFit", "Simulation",
+                "TIFFFrame", "ColumnFit", "AtomCount", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "stemtrack-bench",
             dependencies: ["TIFFFrame", "ColumnFit", "Simulation"],
             path: "bench/FitBenchmark"),
+        .executableTarget(
+            name: "stemtrack-count-bench",
+            dependencies: ["AtomCount", "Simulation"],
+            path: "bench/CountBenchmark"),
 
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame"]),
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame"]),
+        .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,12 @@ public struct Column: Sendable, Equatable, Codable {
     /// 2π·η·ρ², image units × px².
     public var crossSectionPixels: Double { 2 * Double.pi * height * width * width }
 
+    /// Standard error of the cross-section from that of the height (width held fixed, as in
+    /// "same width" fits where ρ is determined by all columns), same units as ``crossSection(pixelSize:)``.
+    public func crossSectionError(pixelSize p: Double?) -> Double {
+        2 * Double.pi * sigmaHeight * width * width * (p.map { $0 * $0 } ?? 1)
+    }
+
     /// 2π·η·ρ² in image units × Å² for pixel size `p` Å, or in px² when `p` is nil.
     public func crossSection(pixelSize p: Double?) -> Double {
         crossSectionPixels * (p.map { $0 * $0 } ?? 1)

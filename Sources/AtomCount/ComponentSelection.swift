@@ -1,0 +1,64 @@
+import Foundation
+
+/// Chooses the number of mixture components without a person reading the ICL plot.
+///
+/// StatSTEM leaves the choice of the ICL minimum to the user: the global minimum is often at one
+/// or a few components, and the physically meaningful model (one component per atom count) sits
+/// at a *local* minimum. A k is a candidate when
+/// 1. it is a local minimum of the ICL (ICL(k) < ICL(k−1) and ICL(k) ≤ ICL(k+1)), 2 ≤ k < K;
+/// 2. its means are spaced like consecutive atom counts: with Δ the median spacing of consecutive
+///    means, every spacing lies within [Δ/`spacingRatio`, Δ·`spacingRatio`];
+/// 3. its components are resolved: σ ≤ `maximumWidthFraction`·Δ;
+/// 4. its first mean lies at least `minimumAnchor` first spacings above zero (μ₁ ≥ 0.8·(μ₂ − μ₁)).
+///    Cross-sections grow nearly in proportion to the count (σ(n) ∝ n^γ, γ ≈ 0.8–1), so when the
+///    first component holds n₀ ≥ 1 atoms, μ₁/(μ₂ − μ₁) ≈ n₀/γ ≥ 1; a model whose components each
+///    merge several counts sits too close to zero for its spacing.
+/// Among the candidates the one with the lowest ICL is selected. With no candidate, the smallest
+/// local minimum with k ≥ 2, failing that the global minimum.
+public struct ComponentSelection: Sendable, Equatable {
+    public var spacingRatio: Double = 2.0
+    public var maximumWidthFraction: Double = 0.5
+    public var minimumAnchor: Double = 0.8
+
+    public init() {}
+
+    /// Why a k was accepted or rejected, for reports.
+    public struct Verdict: Sendable, Equatable {
+        public var components: Int
+        public var localMinimum: Bool
+        public var regularSpacing: Bool
+        public var resolved: Bool
+        public var anchored: Bool
+        public var candidate: Bool { localMinimum && regularSpacing && resolved && anchored }
+    }
+
+    public func verdicts(_ fits: [MixtureEM.Fit]) -> [Verdict] {
+        fits.indices.map { i in
+            let f = fits[i]
+            let k = f.components
+            let localMin = k >= 2 && i + 1 < fits.count && f.icl < fits[i - 1].icl && f.icl <= fits[i + 1].icl
+            let means = f.model.means
+            let spacings = zip(means.dropFirst(), means).map { $0 - $1 }
+            let delta = spacings.isEmpty ? 0 : Self.median(spacings)
+            let regular = delta > 0 && spacings.allSatisfy { $0 >= delta / spacingRatio && $0 <= delta * spacingRatio }
+            let resolved = delta > 0 && f.model.sigma <= maximumWidthFraction * delta
+            let anchored = !spacings.isEmpty && spacings[0] > 0 && means[0] >= minimumAnchor * spacings[0]
+            return Verdict(components: k, localMinimum: localMin, regularSpacing: regular, resolved: resolved,
+                           anchored: anchored)
+        }
+    }
+
+    /// Index into `fits` of the selected model.
+    public func select(_ fits: [MixtureEM.Fit]) -> Int {
+        let v = verdicts(fits)
+        let candidates = fits.indices.filter { v[$0].candidate }
+        if let best = candidates.min(by: { fits[$0].icl < fits[$1].icl }) { return best }
+        if let i = v.firstIndex(where: \.localMinimum) { return i }
+        return fits.indices.min { fits[$0].icl < fits[$1].icl } ?? 0
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+    }
+}
