@@ -5,20 +5,23 @@ import Foundation
 /// StatSTEM leaves the choice of the ICL minimum to the user: the global minimum is often at one
 /// or a few components, and the physically meaningful model (one component per atom count) sits
 /// at a *local* minimum. A k is a candidate when
-/// 1. it is a local minimum of the ICL (ICL(k) < ICL(k−1) and ICL(k) ≤ ICL(k+1)), 2 ≤ k < K;
+/// 1. it is a significant local minimum of the ICL: ICL(k) ≤ ICL(k−1) − `minimumDepth` (2, "positive
+///    evidence" on the scale of Kass & Raftery, JASA 90 (1995) 773) and ICL(k) ≤ ICL(k+1), 2 ≤ k < K;
 /// 2. its means are spaced like consecutive atom counts: with Δ the median spacing of consecutive
 ///    means, every spacing lies within [Δ/`spacingRatio`, Δ·`spacingRatio`];
 /// 3. its components are resolved: σ ≤ `maximumWidthFraction`·Δ;
-/// 4. its first mean lies at least `minimumAnchor` first spacings above zero (μ₁ ≥ 0.8·(μ₂ − μ₁)).
+/// 4. its first mean lies at least `minimumAnchor` first spacings above zero (μ₁ ≥ 0.5·(μ₂ − μ₁)).
 ///    Cross-sections grow nearly in proportion to the count (σ(n) ∝ n^γ, γ ≈ 0.8–1), so when the
-///    first component holds n₀ ≥ 1 atoms, μ₁/(μ₂ − μ₁) ≈ n₀/γ ≥ 1; a model whose components each
-///    merge several counts sits too close to zero for its spacing.
-/// Among the candidates the one with the lowest ICL is selected. With no candidate, the smallest
-/// local minimum with k ≥ 2, failing that the global minimum.
+///    first component holds n₀ ≥ 1 atoms, μ₁/(μ₂ − μ₁) ≈ n₀/γ ≥ 1.
+/// Among the candidates the one with the most components is selected: coarser candidates are
+/// ladders of every second or third count (also regular, but merging counts), while splitting
+/// beyond one component per count gives neither a significant minimum nor a regular, resolved
+/// ladder. With no candidate: the smallest local minimum with k ≥ 2, failing that the global minimum.
 public struct ComponentSelection: Sendable, Equatable {
     public var spacingRatio: Double = 2.0
     public var maximumWidthFraction: Double = 0.5
-    public var minimumAnchor: Double = 0.8
+    public var minimumAnchor: Double = 0.5
+    public var minimumDepth: Double = 2
 
     public init() {}
 
@@ -36,7 +39,8 @@ public struct ComponentSelection: Sendable, Equatable {
         fits.indices.map { i in
             let f = fits[i]
             let k = f.components
-            let localMin = k >= 2 && i + 1 < fits.count && f.icl < fits[i - 1].icl && f.icl <= fits[i + 1].icl
+            let localMin = k >= 2 && i + 1 < fits.count && f.icl <= fits[i - 1].icl - minimumDepth
+                && f.icl <= fits[i + 1].icl
             let means = f.model.means
             let spacings = zip(means.dropFirst(), means).map { $0 - $1 }
             let delta = spacings.isEmpty ? 0 : Self.median(spacings)
@@ -52,7 +56,7 @@ public struct ComponentSelection: Sendable, Equatable {
     public func select(_ fits: [MixtureEM.Fit]) -> Int {
         let v = verdicts(fits)
         let candidates = fits.indices.filter { v[$0].candidate }
-        if let best = candidates.min(by: { fits[$0].icl < fits[$1].icl }) { return best }
+        if let best = candidates.last { return best }
         if let i = v.firstIndex(where: \.localMinimum) { return i }
         return fits.indices.min { fits[$0].icl < fits[$1].icl } ?? 0
     }

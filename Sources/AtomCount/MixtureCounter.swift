@@ -40,9 +40,13 @@ public struct MixtureCounter: Sendable {
     public func count(_ crossSections: [Double]) throws(CountError) -> Result {
         guard crossSections.count >= 3 else { throw .tooFewColumns(crossSections.count) }
         guard crossSections.allSatisfy(\.isFinite) else { throw .invalidCrossSections }
+        return fitAndSelect(crossSections)
+    }
+
+    private func fitAndSelect(_ crossSections: [Double]) -> Result {
         let n = crossSections.count
         var top = components ?? maxComponents ?? min(25, max(5, n / 5))
-        top = min(top, n - 1)
+        top = max(1, min(top, n - 1))
         var fits = MixtureEM.fitSequence(crossSections, maxComponents: top)
         var index: Int
         if let c = components {
@@ -57,10 +61,8 @@ public struct MixtureCounter: Sendable {
             }
         }
         let m = fits[index].model
-        let spacings = zip(m.means.dropFirst(), m.means).map { $0 - $1 }
-        let delta = spacings.isEmpty ? m.means[0] : ComponentSelection.median(spacings)
         // μ₁/(μ₂ − μ₁) ≈ n₀/γ with γ ≈ 0.9: the count of the first component.
-        let firstSpacing = m.components > 1 ? m.means[1] - m.means[0] : delta
+        let firstSpacing = m.components > 1 ? m.means[1] - m.means[0] : m.means[0]
         let first = firstComponentAtoms ?? max(1, Int((0.9 * m.means[0] / max(firstSpacing, 1e-300)).rounded()))
         let model = CountingModel(source: .mixture, counts: (0..<m.components).map { first + $0 },
                                   means: m.means, proportions: m.proportions, sigma: m.sigma)
