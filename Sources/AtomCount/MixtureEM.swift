@@ -1,4 +1,17 @@
+import Dispatch
 import Foundation
+
+/// Per-index result slots written by parallel loops.
+final class Slots<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    subscript(i: Int) -> T? {
+        get { lock.lock(); defer { lock.unlock() }; return storage[i] }
+        set { lock.lock(); storage[i] = newValue; lock.unlock() }
+    }
+    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage.map { $0! } }
+}
 
 /// Expectation–maximisation for ``MixtureModel`` (shared width), with the information criteria
 /// used to choose the number of components.
@@ -24,7 +37,7 @@ public enum MixtureEM {
     /// n) or `maxIterations`. The width is kept above `minimumSigma` so that no component
     /// collapses onto a single value.
     public static func fit(_ xs: [Double], start: MixtureModel, maxIterations: Int = 1000,
-                           tolerance: Double = 1e-10, minimumSigma: Double) -> Fit {
+                           tolerance: Double = 1e-9, minimumSigma: Double) -> Fit {
         let n = xs.count, k = start.components
         var model = start
         var tau = [Double](repeating: 0, count: n * k)
@@ -46,23 +59,31 @@ public enum MixtureEM {
                     best = max(best, scratch[j])
                 }
                 var s = 0.0
-                for j in 0..<k { scratch[j] = exp(scratch[j] - best); s += scratch[j] }
-                for j in 0..<k { tau[i * k + j] = scratch[j] / s }
+                for j in 0..<k {
+                    // Terms e⁻⁴⁰ below the largest change nothing at double precision.
+                    let d = scratch[j] - best
+                    scratch[j] = d < -40 ? 0 : exp(d)
+                    s += scratch[j]
+                }
+                let inv = 1 / s
+                for j in 0..<k { tau[i * k + j] = scratch[j] * inv }
                 logL += best + log(s)
             }
             if abs(logL - previous) <= tolerance * Double(n) { break }
             previous = logL
             // M step.
             var sumT = [Double](repeating: 0, count: k), sumTX = [Double](repeating: 0, count: k)
+            var sumX2 = 0.0
             for i in 0..<n {
-                for j in 0..<k { let t = tau[i * k + j]; sumT[j] += t; sumTX[j] += t * xs[i] }
+                let x = xs[i]
+                sumX2 += x * x
+                for j in 0..<k { let t = tau[i * k + j]; sumT[j] += t; sumTX[j] += t * x }
             }
             for j in 0..<k where sumT[j] > 1e-12 { model.means[j] = sumTX[j] / sumT[j] }
-            var ss = 0.0
-            for i in 0..<n {
-                for j in 0..<k { let d = xs[i] - model.means[j]; ss += tau[i * k + j] * d * d }
-            }
-            model.sigma = max(minimumSigma, (ss / Double(n)).squareRoot())
+            // Σᵢⱼ τᵢⱼ(xᵢ − μⱼ)² = Σx² − 2Σⱼ μⱼ Σᵢτᵢⱼxᵢ + Σⱼ μⱼ² Σᵢτᵢⱼ (memberships sum to 1).
+            var ss = sumX2
+            for j in 0..<k { ss += model.means[j] * (model.means[j] * sumT[j] - 2 * sumTX[j]) }
+            model.sigma = max(minimumSigma, (max(0, ss) / Double(n)).squareRoot())
             model.proportions = sumT.map { $0 / Double(n) }
         }
         var entropy = 0.0
@@ -96,8 +117,15 @@ public enum MixtureEM {
                 let props = prev.proportions.map { $0 * Double(k - 1) / Double(k) } + [1 / Double(k)]
                 candidates.append(MixtureModel(means: prev.means + [newMean], sigma: prev.sigma, proportions: props))
             }
-            let screened = candidates.map { fit(xs, start: $0, maxIterations: 40, minimumSigma: minimumSigma) }
-            let best = screened.max { $0.logLikelihood < $1.logLikelihood }!
+            // Screen the candidates briefly, in parallel (one slot each: the result does not depend on timing).
+            let starts = candidates
+            let slots = Slots<Fit>(count: starts.count)
+            DispatchQueue.concurrentPerform(iterations: starts.count) { c in
+                slots[c] = fit(xs, start: starts[c], maxIterations: 15, minimumSigma: minimumSigma)
+            }
+            let screened = slots.values
+            let best = screened.indices.max { screened[$0].logLikelihood < screened[$1].logLikelihood
+                || (screened[$0].logLikelihood == screened[$1].logLikelihood && $0 > $1) }.map { screened[$0] }!
             fits.append(fit(xs, start: best.model, minimumSigma: minimumSigma))
         }
         return fits
