@@ -121,7 +121,7 @@ public enum MixtureEM {
             let starts = candidates
             let slots = Slots<Fit>(count: starts.count)
             DispatchQueue.concurrentPerform(iterations: starts.count) { c in
-                slots[c] = fit(xs, start: starts[c], maxIterations: 15, minimumSigma: minimumSigma)
+                slots[c] = fit(xs, start: starts[c], maxIterations: 25, minimumSigma: minimumSigma)
             }
             let screened = slots.values
             let best = screened.indices.max { screened[$0].logLikelihood < screened[$1].logLikelihood
