@@ -1,0 +1,56 @@
+import Foundation
+import TIFFFrame
+
+/// Decides when a file that appeared in the acquisition directory can be processed.
+///
+/// A frame is read only when libtiff can read it completely. A truncated or still-growing file
+/// is retried until its size and modification time have not changed for `quietPeriod` seconds;
+/// if it still cannot be read then, it is failed with the reader's reason ("truncated TIFF, 1.2 MB
+/// of 2.1 MB read"). Files that can never become frames (not TIFF, RGB, zero bytes after the quiet
+/// period) fail with their reason. Nothing is dropped silently.
+public struct FrameReadiness: Sendable {
+    /// Seconds a file must stay unchanged before an unreadable file is declared failed.
+    public var quietPeriod: Double
+    /// Seconds between retries.
+    public var retryInterval: Double
+
+    public init(quietPeriod: Double = 5, retryInterval: Double = 0.2) {
+        self.quietPeriod = quietPeriod
+        self.retryInterval = retryInterval
+    }
+
+    /// The outcome for one file.
+    public enum Outcome: Sendable {
+        case frames([Frame], FileState)
+        case failed(reason: String, FileState?)
+    }
+
+    /// Errors worth waiting for: the writer may still be writing.
+    static func mayStillBeWriting(_ e: FrameReadError) -> Bool {
+        switch e {
+        case .emptyFile, .truncated, .corrupt, .notTIFF: return true
+        case .fileNotFound, .unsupportedColor, .unsupportedSampleType: return false
+        }
+    }
+
+    /// Reads `path`, waiting while it is still being written. `now` and `sleep` are injectable for tests.
+    public func read(_ path: String, sleep: (Double) async -> Void = { try? await Task.sleep(nanoseconds: UInt64($0 * 1e9)) },
+                     now: () -> Double = { Date().timeIntervalSince1970 }) async -> Outcome {
+        var lastState: FileState? = nil
+        var stableSince = now()
+        while true {
+            let state = FileState.of(path)
+            guard let state else { return .failed(reason: FrameReadError.fileNotFound(path: path).description, nil) }
+            if state != lastState { lastState = state; stableSince = now() }
+            do {
+                let frames = try TIFFReader.read(path: path)
+                // Unchanged during the read: a complete file.
+                if FileState.of(path) == state { return .frames(frames, state) }
+            } catch {
+                if !Self.mayStillBeWriting(error) { return .failed(reason: error.description, state) }
+                if now() - stableSince >= quietPeriod { return .failed(reason: error.description, state) }
+            }
+            await sleep(retryInterval)
+        }
+    }
+}
