@@ -10,6 +10,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets with a shim header.
@@ -24,11 +27,18 @@ let package = Package(
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
         .target(name: "AtomCount", dependencies: ["ColumnFit"]),
+        .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount"]),
+        .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Daemon", dependencies: [
+            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "CInotifyTools",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "Simulation", dependencies: ["TIFFFrame"]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [
-                "TIFFFrame", "ColumnFit", "AtomCount", "Simulation",
+                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "Daemon", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -37,12 +47,23 @@ let package = Package(
             path: "bench/FitBenchmark"),
         .executableTarget(
             name: "stemtrack-count-bench",
-            dependencies: ["AtomCount", "Simulation"],
+            dependencies: ["AtomCount", "ColumnFit", "Simulation"],
             path: "bench/CountBenchmark"),
+        .executableTarget(
+            name: "stemtrack-track-bench",
+            dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation"],
+            path: "bench/TrackBenchmark"),
+        .executableTarget(
+            name: "stemtrack-store-bench",
+            dependencies: ["TrajectoryStore"],
+            path: "bench/StoreBenchmark"),
 
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame"]),
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame"]),
         .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame"]),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame"]),
+        .testTarget(name: "TrajectoryStoreTests", dependencies: ["TrajectoryStore"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,7 @@ import Foundation
 /// ladders of every second or third count (also regular, but merging counts), while splitting
 /// beyond one component per count gives neither a significant minimum nor a regular, resolved
 /// ladder. With no candidate: the smallest local minimum with k ≥ 2, failing that the global minimum.
-public struct ComponentSelection: Sendable, Equatable {
+public struct ComponentSelection: Sendable, Equatable, Codable {
     public var spacingRatio: Double = 2.0
     public var maximumWidthFraction: Double = 0.5
     public var minimumAnchor: Double = 0.5

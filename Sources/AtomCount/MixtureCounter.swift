@@ -2,7 +2,7 @@ import Foundation
 
 /// Counts atoms from cross-sections with a Gaussian mixture model selected automatically
 /// (``ComponentSelection``) or with a fixed number of components.
-public struct MixtureCounter: Sendable {
+public struct MixtureCounter: Sendable, Codable {
     /// Largest number of components tried; nil: chosen from the data (n/5, at least 5, at most 25,
     /// extended when the selection lands near the top).
     public var maxComponents: Int? = nil

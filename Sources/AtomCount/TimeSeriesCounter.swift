@@ -8,7 +8,7 @@ import Foundation
 /// model falls more than `refitThreshold` standard errors below the pool's at fit time. Every
 /// frame records the id of the model that counted it. All state is plain values, so it can be
 /// rebuilt from stored frames after a restart (feed the last `window` frames again).
-public struct TimeSeriesCounter: Sendable {
+public struct TimeSeriesCounter: Sendable, Codable {
     /// Frames pooled for a fit.
     public var window: Int
     /// Refit when the new frame's mean log-density is this many standard errors below the pool's.

@@ -6,8 +6,12 @@ public enum NaturalOrder {
         let x = chunks(a), y = chunks(b)
         for (p, q) in zip(x, y) where p != q {
             switch (p, q) {
-            case (.number(let m, _), .number(let n, _)) where m != n: return m < n
-            case (.number(_, let s), .number(_, let t)): return s < t
+            case (.number(let m, let s), .number(let n, let t)):
+                // Compare digit strings by value without converting (any length): strip leading
+                // zeros, shorter is smaller, then lexicographic; equal values fall back to the text.
+                if m.count != n.count { return m.count < n.count }
+                if m != n { return m < n }
+                return s < t
             case (.text(let s), .text(let t)): return s < t
             case (.number, .text): return true
             case (.text, .number): return false
@@ -16,7 +20,8 @@ public enum NaturalOrder {
         return x.count != y.count ? x.count < y.count : a < b
     }
 
-    enum Chunk: Equatable { case text(String), number(Double, String) }
+    /// Text, or a digit run as (value without leading zeros, original digits).
+    enum Chunk: Equatable { case text(String), number(Substring, String) }
 
     static func chunks(_ s: String) -> [Chunk] {
         var out: [Chunk] = []
@@ -25,13 +30,13 @@ public enum NaturalOrder {
         for ch in s {
             let d = ch.isASCII && ch.isNumber
             if !current.isEmpty && d != digits {
-                out.append(digits ? .number(Double(current) ?? 0, current) : .text(current))
+                out.append(digits ? .number(current.drop { $0 == "0" }, current) : .text(current))
                 current = ""
             }
             digits = d
             current.append(ch)
         }
-        if !current.isEmpty { out.append(digits ? .number(Double(current) ?? 0, current) : .text(current)) }
+        if !current.isEmpty { out.append(digits ? .number(current.drop { $0 == "0" }, current) : .text(current)) }
         return out
     }
 }

@@ -94,10 +94,11 @@ struct Fit: AsyncParsableCommand {
         } catch { throw ValidationError(error.description) }
         if verbose {
             let s = result.scales
-            FileHandle.standardError.write(Data(("noise σ \(s.noise), width ρ₀ \(s.width) px, spacing \(s.spacing) px; "
-                + "\(result.columns.count) columns (\(result.removedColumns) removed), \(result.iterations) iterations"
-                + (result.converged ? "" : " (not converged)") + (result.sharedWidth.map { ", ρ = \($0) px" } ?? "")
-                + "\n").utf8))
+            var line = "noise σ \(s.noise), width ρ₀ \(s.width) px, spacing \(s.spacing) px; "
+            line += "\(result.columns.count) columns (\(result.removedColumns) removed), \(result.iterations) iterations"
+            if !result.converged { line += " (not converged)" }
+            if let rho = result.sharedWidth { line += ", ρ = \(rho) px" }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         let text = format == .csv ? ColumnTable.csv(result, source: frames[page].label)
                                   : try ColumnTable.json(result, source: frames[page].label)

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Settings of `stemtrack watch`, from a configuration file (documented keys, `key = value`,
+/// `#` comments) overridden by command-line flags. Every key is listed in
+/// `deploy/stemtrack.conf.example`.
+public struct WatchConfiguration: Sendable, Equatable {
+    /// Acquisition directory (`directory`).
+    public var directory: String = ""
+    /// SQLite database (`database`), default `<directory>/stemtrack.sqlite`.
+    public var database: String? = nil
+    /// Descend into subdirectories (`recursive`).
+    public var recursive = false
+    /// File-name patterns (`patterns`, comma separated), default TIFF extensions.
+    public var patterns: [String] = []
+    /// Poll instead of inotify, for network shares (`poll`), with this interval in seconds (`poll_interval`).
+    public var poll = false
+    public var pollInterval = 1.0
+    /// Seconds a truncated file must stay unchanged before it is failed (`quiet_period`).
+    public var quietPeriod = 5.0
+    /// Pixel size in Å when the files do not carry it (`pixel_size`).
+    public var pixelSize: Double? = nil
+    /// Background held fixed (`background`); fitted when absent.
+    public var background: Double? = nil
+    /// Detector gain and offset (`gain`, `offset`) for counts-calibrated frames and the CRLB.
+    public var gain: Double? = nil
+    public var offset = 0.0
+    /// Frames pooled for the counting model (`count_window`).
+    public var countWindow = 20
+    /// Temperature log (`temperature_log`): CSV of timestamp, °C.
+    public var temperatureLog: String? = nil
+    /// Process the newest frame first and backfill (`live`).
+    public var live = false
+    /// Bounded queue length (`queue`).
+    public var queueLength = 64
+    /// Prometheus metrics address (`metrics`, e.g. 127.0.0.1:9464); off when absent.
+    public var metrics: String? = nil
+
+    public init() {}
+
+    public enum ConfigError: Error, CustomStringConvertible, Equatable {
+        case unreadable(String)
+        case badLine(file: String, line: Int, text: String)
+        case unknownKey(file: String, line: Int, key: String)
+        case badValue(file: String, line: Int, key: String, value: String)
+        public var description: String {
+            switch self {
+            case .unreadable(let f): return "\(f): cannot read the configuration file"
+            case .badLine(let f, let l, let t): return "\(f) line \(l): expected 'key = value', got '\(t)'"
+            case .unknownKey(let f, let l, let k): return "\(f) line \(l): unknown key '\(k)' (see deploy/stemtrack.conf.example)"
+            case .badValue(let f, let l, let k, let v): return "\(f) line \(l): '\(v)' is not a valid value for \(k)"
+            }
+        }
+    }
+
+    /// Reads a configuration file over the defaults.
+    public static func read(path: String) throws(ConfigError) -> WatchConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .unreadable(path) }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String = "configuration") throws(ConfigError) -> WatchConfiguration {
+        var c = WatchConfiguration()
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            var line = String(raw)
+            if let hash = line.firstIndex(of: "#") { line = String(line[..<hash]) }
+            line = line.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else { throw .badLine(file: file, line: i + 1, text: line) }
+            let (key, value) = (parts[0], parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+            func number() throws(ConfigError) -> Double {
+                guard let v = Double(value), v.isFinite else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                return v
+            }
+            func flag() throws(ConfigError) -> Bool {
+                switch value.lowercased() {
+                case "true", "yes", "on", "1": return true
+                case "false", "no", "off", "0": return false
+                default: throw .badValue(file: file, line: i + 1, key: key, value: value)
+                }
+            }
+            switch key {
+            case "directory": c.directory = value
+            case "database": c.database = value
+            case "recursive": c.recursive = try flag()
+            case "patterns": c.patterns = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            case "poll": c.poll = try flag()
+            case "poll_interval": c.pollInterval = try number()
+            case "quiet_period": c.quietPeriod = try number()
+            case "pixel_size": c.pixelSize = try number()
+            case "background": c.background = try number()
+            case "gain": c.gain = try number()
+            case "offset": c.offset = try number()
+            case "count_window": c.countWindow = max(1, Int(try number()))
+            case "temperature_log": c.temperatureLog = value
+            case "live": c.live = try flag()
+            case "queue": c.queueLength = max(1, Int(try number()))
+            case "metrics": c.metrics = value
+            default: throw .unknownKey(file: file, line: i + 1, key: key)
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A fast 128-bit content hash of a frame file, as 32 hex digits (not cryptographic: it tells
+/// whether a file's bytes changed, together with its path identifies a frame in the store).
+public enum ContentHash {
+    /// Hash of the bytes of the file at `path`.
+    public static func ofFile(_ path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        return of(data)
+    }
+
+    public static func of(_ data: Data) -> String {
+        data.withUnsafeBytes { of($0) }
+    }
+
+    /// Two 64-bit lanes over little-endian 8-byte words, length-seeded, splitmix-finalised.
+    public static func of(_ bytes: UnsafeRawBufferPointer) -> String {
+        let n = bytes.count
+        var h1: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        var h2: UInt64 = 0xC2B2_AE3D_27D4_EB4F &+ UInt64(n)
+        let words = n / 8
+        var i = 0
+        while i < words {
+            let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+            h1 = rotate(h1 ^ (w &* 0x87C3_7B91_1142_53D5), 31) &* 0x4CF5_AD43_2745_937F
+            h2 = rotate(h2 &+ (w &* 0x52DC_E729_DA3E_D7C9), 27) &* 0x9E37_79B9_7F4A_7C15 ^ h1
+            i += 1
+        }
+        var tail: UInt64 = 0
+        for j in stride(from: n - 1, through: words * 8, by: -1) { tail = tail << 8 | UInt64(bytes[j]) }
+        h1 ^= mix(tail ^ 0xFF51_AFD7_ED55_8CCD)
+        h2 ^= mix(h1 &+ tail)
+        h1 = mix(h1 &+ h2)
+        h2 = mix(h2 &+ h1)
+        return hex(h1) + hex(h2)
+    }
+
+    @inline(__always) static func rotate(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+
+    static func mix(_ x0: UInt64) -> UInt64 {
+        var x = x0
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 31)
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

@@ -1,0 +1,415 @@
+import Foundation
+// GRDB is an internal dependency: no GRDB type appears in a public declaration or in the stored
+// layout of a public type (see WriterConnection, ReaderConnection). Clients still load GRDB (this
+// module is not built for library evolution), and without the MemberImportVisibility feature
+// GRDB's operator overloads reach their type checker (long `+` string chains can time out).
+internal import GRDB
+#if canImport(GRDBSQLite)
+internal import GRDBSQLite
+#else
+internal import SQLite3
+#endif
+
+/// The writer side of the trajectory store: one SQLite file (WAL mode) that the pipeline writes
+/// one frame at a time, each frame with all its results in one transaction.
+///
+/// Durability: WAL with `synchronous = NORMAL`. A committed frame survives a crash or kill of
+/// the process (it is in the WAL file); after a power loss or OS crash the last frames committed
+/// before the WAL was synced may be missing, but the file is never corrupt and never holds part
+/// of a frame. Writers in other processes are serialised by SQLite (immediate transactions).
+///
+/// Tracks: columns are appended in frame order; a copy of each tracked column's position, count
+/// and cross-section is kept in `track_points`, clustered by (track, frame), so that a track's
+/// whole history is one contiguous range. That copy (and the per-track aggregates in `tracks`) is
+/// written for a block of ``Options/trackIndexBlock`` frames at a time, inside the transaction of
+/// the frame that completes the block; until then a frame is "pending" and readers take its
+/// columns from `columns` directly (``StoreReader`` and the SQL views do so).
+public final class FrameStore: Sendable {
+    public struct Options: Sendable {
+        /// Frames whose tracked columns are copied to `track_points` together.
+        public var trackIndexBlock: Int
+        /// SQLite page cache of the writer connection, MiB.
+        public var cacheSizeMiB: Int
+        /// WAL size (pages) that triggers an automatic checkpoint.
+        public var walAutocheckpointPages: Int
+        /// Seconds to wait for a lock held by another process.
+        public var busyTimeout: Double
+        /// Test hook: called inside the frame's transaction after its columns are inserted.
+        var afterColumnsInserted: (@Sendable (Int) -> Void)?
+
+        public init(trackIndexBlock: Int = 32, cacheSizeMiB: Int = 64, walAutocheckpointPages: Int = 16_384,
+                    busyTimeout: Double = 10) {
+            self.trackIndexBlock = max(1, trackIndexBlock)
+            self.cacheSizeMiB = cacheSizeMiB
+            self.walAutocheckpointPages = walAutocheckpointPages
+            self.busyTimeout = busyTimeout
+        }
+    }
+
+    /// The database file.
+    public var path: String { connection.path }
+    let options: Options
+    let connection: WriterConnection
+    var pool: DatabasePool { connection.pool }
+
+    /// Opens (creating it if needed) the store at `path` and brings its schema up to date.
+    public init(path: String, options: Options = Options()) throws {
+        self.options = options
+        var config = Configuration()
+        config.busyMode = .timeout(options.busyTimeout)
+        config.label = "stemtrack.store"
+        let cachePages = options.cacheSizeMiB * 1024
+        let walPages = options.walAutocheckpointPages
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -\(cachePages)")
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(walPages)")
+            }
+        }
+        let migrator = StoreSchema.migrator
+        do {
+            let pool = try DatabasePool(path: path, configuration: config)
+            connection = WriterConnection(path: path, pool: pool)
+            try pool.read { db in
+                let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tables = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM sqlite_master
+                    WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%'
+                    """) ?? 0
+                if appID != StoreSchema.applicationID && (appID != 0 || tables > 0) { throw StoreError.notAStore(path) }
+                if try migrator.hasBeenSuperseded(db) { throw StoreError.notAStore(path) }
+            }
+            try migrator.migrate(pool)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError.notAStore(path)
+        }
+    }
+
+    /// Read access to the same file through this store's connection pool.
+    public var reader: StoreReader { StoreReader(reader: connection.pool) }
+
+    // MARK: Runs
+
+    /// Records the start of a processing session; returns it with its id.
+    public func beginRun(_ run: RunRecord) throws -> RunRecord {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (started_at, stopped_at, software_version, settings, directory, host)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run.startedAt, run.stoppedAt, run.softwareVersion, run.settings, run.directory, run.host])
+            var r = run
+            r.id = db.lastInsertedRowID
+            return r
+        }
+    }
+
+    /// Records the end of a run (and indexes the pending frames' tracks).
+    public func endRun(_ id: Int64, at time: Double = Date().timeIntervalSince1970) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "UPDATE runs SET stopped_at = ? WHERE id = ?", arguments: [time, id])
+                guard db.changesCount == 1 else { throw StoreError.unknownRun(id) }
+                try self.indexPendingTracks(db)
+                return .commit
+            }
+        }
+    }
+
+    // MARK: Writing frames
+
+    /// Writes a frame and all its results in one transaction.
+    ///
+    /// A frame whose (content hash, path) is already stored is skipped (``WriteOutcome/duplicate``).
+    /// A failed frame with the same number or path is replaced (``WriteOutcome/replaced``); another
+    /// frame under the same number is an error.
+    @discardableResult
+    public func write(_ result: FrameResult, run: Int64) throws -> WriteOutcome {
+        try validate(result)
+        let start = DispatchTime.now().uptimeNanoseconds
+        return try pool.writeWithoutTransaction { db in
+            var outcome = WriteOutcome.inserted
+            try db.inTransaction(.immediate) {
+                outcome = try self.write(result, run: run, db: db, start: start)
+                return .commit
+            }
+            return outcome
+        }
+    }
+
+    private func validate(_ r: FrameResult) throws {
+        let k = r.frame.frame
+        func fail(_ reason: String) -> StoreError { .invalidFrame(frame: k, reason: reason) }
+        guard k >= 0 && k < (1 << 48) else { throw fail("frame number out of range") }
+        guard r.columns.count <= StoreSchema.maxColumnsPerFrame else {
+            throw fail("\(r.columns.count) columns; at most \(StoreSchema.maxColumnsPerFrame) per frame")
+        }
+        if r.frame.status == .failed && !r.columns.isEmpty { throw fail("a failed frame cannot have columns") }
+        var tracks = Set<Int>()
+        for (i, c) in r.columns.enumerated() {
+            guard c.x.isFinite, c.y.isFinite, c.width.isFinite, c.height.isFinite, c.crossSection.isFinite else {
+                throw fail("column \(i): position, width, height and cross-section must be finite")
+            }
+            if let t = c.track, !tracks.insert(t).inserted { throw fail("track \(t) appears twice") }
+        }
+        var facetIndices = Set<Int>()
+        for f in r.facets {
+            guard f.frame == k else { throw fail("facet \(f.index) belongs to frame \(f.frame)") }
+            guard facetIndices.insert(f.index).inserted else { throw fail("facet index \(f.index) appears twice") }
+        }
+        if let m = r.model, let id = r.frame.modelID, m.id != id {
+            throw fail("model \(m.id) given for a frame counted by \(id)")
+        }
+    }
+
+    private func write(_ r: FrameResult, run: Int64, db: Database, start: UInt64) throws -> WriteOutcome {
+        let f = r.frame
+        let k = f.frame
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM frames WHERE content_hash = ? AND path = ?",
+                             arguments: [f.contentHash, f.path]) == true {
+            return .duplicate
+        }
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run]) == true else {
+            throw StoreError.unknownRun(run)
+        }
+        var outcome = WriteOutcome.inserted
+        if let row = try Row.fetchOne(db, sql: "SELECT path, status FROM frames WHERE id = ?", arguments: [k]) {
+            guard row["status"] as String == FrameStatus.failed.rawValue else {
+                throw StoreError.frameNumberTaken(frame: k, storedPath: row["path"], newPath: f.path)
+            }
+            try deleteFrame(db, k)
+            outcome = .replaced
+        }
+        let failedSamePath = try Int.fetchAll(db, sql: "SELECT id FROM frames WHERE path = ? AND status = 'failed'",
+                                              arguments: [f.path])
+        for id in failedSamePath { try deleteFrame(db, id); outcome = .replaced }
+
+        if let m = r.model {
+            try db.execute(sql: """
+                INSERT INTO counting_models (id, source, components, counts, means, proportions, sigma, poisson_scale, first_frame)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                """, arguments: [m.id, m.source, m.means.count, jsonText(m.counts), jsonText(m.means),
+                                 jsonText(m.proportions), m.sigma, m.poissonScale, m.firstFrame ?? k])
+        }
+
+        // Columns.
+        var aggregates = (counted: 0, atoms: 0, crossSection: 0.0, tracked: 0)
+        if !r.columns.isEmpty {
+            let q = try quantizer(db, columns: r.columns)
+            let sharedWidth = f.sharedWidth.flatMap { Quantizer.fixed($0, StoreSchema.errorScale) }
+            let sql = """
+                INSERT INTO columns (id, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section, count, crlb_x, crlb_y)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            let statement = try db.cachedStatement(sql: sql)
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+            let base = Int64(k) << Int64(StoreSchema.frameShift)
+            let ps = StoreSchema.positionScale, es = StoreSchema.errorScale
+            for (i, c) in r.columns.enumerated() {
+                let cs = Quantizer.quantized(c.crossSection, q.crossSectionQuantum)
+                guard let x = Quantizer.fixed(c.x, ps), let y = Quantizer.fixed(c.y, ps),
+                      let height = Quantizer.quantized(c.height, q.heightQuantum), let cs else {
+                    throw StoreError.invalidFrame(frame: k, reason: "column \(i): value out of range")
+                }
+                var width = Quantizer.fixed(c.width, es)
+                if width == sharedWidth { width = nil }
+                sqlite3_bind_int64(s, 1, base | Int64(i))
+                bind(s, 2, c.track.map(Int64.init))
+                sqlite3_bind_int64(s, 3, x)
+                sqlite3_bind_int64(s, 4, y)
+                bind(s, 5, c.sigmaX.flatMap { Quantizer.fixed($0, es) })
+                bind(s, 6, c.sigmaY.flatMap { Quantizer.fixed($0, es) })
+                bind(s, 7, width)
+                sqlite3_bind_int64(s, 8, height)
+                bind(s, 9, c.sigmaHeight.flatMap { Quantizer.quantized($0, q.heightQuantum) })
+                sqlite3_bind_int64(s, 10, cs)
+                bind(s, 11, c.count.map(Int64.init))
+                bind(s, 12, c.crlbX.flatMap { Quantizer.fixed($0, es) })
+                bind(s, 13, c.crlbY.flatMap { Quantizer.fixed($0, es) })
+                let rc = sqlite3_step(s)
+                guard rc == SQLITE_DONE else {
+                    let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message, sql: sql)
+                }
+                sqlite3_reset(s)
+                if let n = c.count { aggregates.counted += 1; aggregates.atoms += n }
+                if c.track != nil { aggregates.tracked += 1 }
+                aggregates.crossSection += Double(cs) * q.crossSectionQuantum
+            }
+        }
+        options.afterColumnsInserted?(k)
+
+        for e in r.events {
+            try db.cachedStatement(sql: """
+                INSERT INTO events (frame, kind, x, y, track, other_track, before, after, delta, confidence, written_with)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [e.frame, e.kind, e.x, e.y, e.track, e.otherTrack, e.before, e.after,
+                                         e.delta, e.confidence, k])
+        }
+        for c in r.facets {
+            try db.cachedStatement(sql: """
+                INSERT INTO facets (frame, idx, family, x0, y0, x1, y1, columns, length, angle, extra)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [c.frame, c.index, c.family, c.x0, c.y0, c.x1, c.y1, c.columns,
+                                         c.length, c.angle, c.extra])
+        }
+        if let state = r.resumeState {
+            try db.execute(sql: """
+                INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET frame = excluded.frame, run_id = excluded.run_id, state = excluded.state
+                """, arguments: [k, run, state])
+        }
+
+        let t = f.timings
+        let n = r.columns.count
+        var arguments: StatementArguments = [
+            k, run, f.path, f.fileSize, f.modified, f.contentHash, f.acquiredAt, f.temperature, f.status.rawValue, f.error,
+            f.imageWidth, f.imageHeight, f.pixelSize, f.background, f.sharedWidth, f.estimator, f.iterations,
+            f.converged, f.driftX, f.driftY, f.modelID,
+        ]
+        arguments += [t.read, t.find, t.fit, t.count, t.track, t.total,
+                      f.processedAt ?? Date().timeIntervalSince1970, f.extra,
+                      n, aggregates.counted, aggregates.counted > 0 ? aggregates.atoms : nil,
+                      n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1]
+        try db.cachedStatement(sql: """
+            INSERT INTO frames (id, run_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
+                image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
+                converged, drift_x, drift_y, model_id,
+                t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
+                column_count, counted_columns, atoms, cross_section_sum, track_indexed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: arguments)
+
+        if aggregates.tracked > 0 {
+            let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM frames WHERE track_indexed = 0")) ?? 0
+            if pending >= options.trackIndexBlock { try indexPendingTracks(db) }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try db.cachedStatement(sql: "UPDATE frames SET t_store = ? WHERE id = ?").execute(arguments: [elapsed, k])
+        return outcome
+    }
+
+    @inline(__always)
+    private func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Int64?) {
+        if let v { sqlite3_bind_int64(s, i, v) } else { sqlite3_bind_null(s, i) }
+    }
+
+    private func jsonText<T: Encodable>(_ v: T) -> String {
+        String(decoding: (try? JSONEncoder().encode(v)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    /// The store's quanta for heights and cross-sections, chosen from the first frame with columns.
+    private func quantizer(_ db: Database, columns: [ColumnRecord]) throws -> Quantizer {
+        let h = try Double.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'height_quantum'"))
+        let c = try Double.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'cross_section_quantum'"))
+        if let h, let c { return Quantizer(heightQuantum: h, crossSectionQuantum: c) }
+        let q = Quantizer(heightQuantum: Quantizer.quantum(for: columns.map(\.height)),
+                          crossSectionQuantum: Quantizer.quantum(for: columns.map(\.crossSection)))
+        try db.execute(sql: "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('height_quantum', ?), ('cross_section_quantum', ?)",
+                       arguments: [q.heightQuantum, q.crossSectionQuantum])
+        return q
+    }
+
+    /// Removes a frame and its results (used to replace failed frames, which have no columns and
+    /// so nothing in `track_points` or `tracks`).
+    private func deleteFrame(_ db: Database, _ k: Int) throws {
+        let base = Int64(k) << Int64(StoreSchema.frameShift)
+        try db.execute(sql: "DELETE FROM columns WHERE id BETWEEN ? AND ?",
+                       arguments: [base, base + Int64(StoreSchema.maxColumnsPerFrame - 1)])
+        try db.execute(sql: "DELETE FROM events WHERE written_with = ?", arguments: [k])
+        try db.execute(sql: "DELETE FROM facets WHERE frame = ?", arguments: [k])
+        try db.execute(sql: "DELETE FROM frames WHERE id = ?", arguments: [k])
+    }
+
+    static let pendingSource = """
+        FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
+        WHERE f.track_indexed = 0 AND c.track IS NOT NULL
+        """
+
+    /// Copies the tracked columns of pending frames to `track_points` and `tracks`.
+    private func indexPendingTracks(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO track_points (track, frame, idx, x, y, count, cross_section)
+            SELECT c.track, c.id >> 14, c.id & 16383, c.x, c.y, c.count, c.cross_section
+            \(Self.pendingSource)
+            ORDER BY c.track, c.id
+            """)
+        try db.execute(sql: """
+            INSERT INTO tracks (id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
+                                min_count, max_count, sum_cross_section)
+            SELECT c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
+                   sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
+            \(Self.pendingSource)
+            GROUP BY c.track
+            ON CONFLICT(id) DO UPDATE SET
+                first_frame = min(first_frame, excluded.first_frame),
+                last_frame = max(last_frame, excluded.last_frame),
+                observations = observations + excluded.observations,
+                sum_x = sum_x + excluded.sum_x,
+                sum_y = sum_y + excluded.sum_y,
+                counted = counted + excluded.counted,
+                sum_count = coalesce(sum_count + excluded.sum_count, sum_count, excluded.sum_count),
+                min_count = coalesce(min(min_count, excluded.min_count), min_count, excluded.min_count),
+                max_count = coalesce(max(max_count, excluded.max_count), max_count, excluded.max_count),
+                sum_cross_section = sum_cross_section + excluded.sum_cross_section
+            """)
+        try db.execute(sql: "UPDATE frames SET track_indexed = 1 WHERE track_indexed = 0")
+    }
+
+    /// Indexes the tracks of all pending frames now (normally done every ``Options/trackIndexBlock`` frames).
+    public func flushTrackIndex() throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) { try self.indexPendingTracks(db); return .commit }
+        }
+    }
+
+    // MARK: Resuming
+
+    /// Whether a frame with this path and content is stored (ok or failed).
+    public func contains(path: String, contentHash: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM frames WHERE content_hash = ? AND path = ?",
+                              arguments: [contentHash, path]) == true
+        }
+    }
+
+    /// The stored frames (of one run, or all), in frame order.
+    public func committedFrames(run: Int64? = nil) throws -> [CommittedFrame] {
+        try pool.read { db in
+            var sql = "SELECT id, path, content_hash, status, run_id FROM frames"
+            var arguments = StatementArguments()
+            if let run { sql += " WHERE run_id = ?"; arguments += [run] }
+            sql += " ORDER BY id"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                CommittedFrame(frame: $0[0], path: $0[1], contentHash: $0[2],
+                               status: FrameStatus(rawValue: $0[3]) ?? .failed, runID: $0[4])
+            }
+        }
+    }
+
+    /// Where to resume after a restart: the last committed frame and the pipeline's saved state.
+    public func resumePoint() throws -> ResumePoint {
+        try pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), max(id) FROM frames")
+            let state = try Row.fetchOne(db, sql: "SELECT frame, state FROM resume_state WHERE id = 1")
+            let run = try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(StoreReader.runRecord)
+            return ResumePoint(frameCount: row?[0] ?? 0, lastFrame: row?[1], state: state?["state"],
+                               stateFrame: state?["frame"], lastRun: run)
+        }
+    }
+
+    /// Runs a WAL checkpoint (TRUNCATE: also empties the WAL file).
+    public func checkpoint(truncate: Bool = true) throws {
+        try pool.writeWithoutTransaction { db in
+            _ = try Row.fetchOne(db, sql: truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)")
+        }
+    }
+}
+
+/// The GRDB side of a ``FrameStore``, kept out of the public types' layout (so that GRDB could
+/// even become an implementation-only dependency).
+final class WriterConnection: Sendable {
+    let path: String
+    let pool: DatabasePool
+    init(path: String, pool: DatabasePool) { self.path = path; self.pool = pool }
+}

@@ -1,0 +1,279 @@
+import ArgumentParser
+import Foundation
+import TrajectoryStore
+
+/// `stemtrack query`: read-only questions to a trajectory store, during or after an experiment.
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Query a trajectory store (read-only; safe while the pipeline is writing it).",
+        discussion: """
+            Frames are numbered by acquisition order from 0. Ranges are A:B (inclusive), A: or :B \
+            (open), or a single value. Times are seconds since the first acquired frame, or ISO 8601 \
+            instants (2025-06-15T22:10:00Z). Temperatures in °C; regions x0,y0,x1,y1 in pixels. \
+            Output: an aligned table (default), CSV or JSON. Examples:
+              stemtrack query summary --db run.sqlite --frames 10000:20000
+              stemtrack query tracks --db run.sqlite --region 0,0,256,256 --min-observations 100
+              stemtrack query track 42 --db run.sqlite --format csv
+              stemtrack query events --db run.sqlite --type hop,merge --temperature 400:450
+            """,
+        subcommands: [Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self])
+
+    /// The store, the frame selection and the output shared by every query.
+    struct Common: ParsableArguments {
+        @Option(help: "Trajectory store (SQLite file written by the pipeline).")
+        var db: String
+
+        @Option(help: "Frames A:B, 0-based acquisition order, inclusive.")
+        var frames: String?
+
+        @Option(help: "Acquisition time A:B, seconds since the first frame or ISO 8601 instants.")
+        var time: String?
+
+        @Option(help: "Temperature A:B, °C.")
+        var temperature: String?
+
+        @Option(help: "Output format: table, csv or json.")
+        var format: StoreFormatOption = .table
+
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+        var output: String?
+
+        var selection: StoreSelection { StoreSelection(db: db, frames: frames, time: time, temperature: temperature) }
+        func open() throws -> StoreReader { try selection.open() }
+        func filter(_ reader: StoreReader) throws -> StoreFilter { try selection.filter(reader) }
+
+        func emit(_ table: ResultTable) throws {
+            try StoreOutput.write(table.render(format.format), to: output)
+        }
+    }
+
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Frames, columns, atoms, mean cross-section, events and models over a selection of frames.",
+            discussion: "Computed from per-frame aggregates: fast on any range, even of a 5·10⁷-column store.")
+
+        @OptionGroup var common: Common
+
+        func run() throws {
+            let reader = try common.open()
+            let summary = try reader.summary(try common.filter(reader))
+            try common.emit(StoreTables.summary(summary))
+        }
+    }
+
+    struct Frames: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per frame: time, temperature, status, columns, atoms, drift, timings, file, error.")
+
+        @OptionGroup var common: Common
+
+        @Option(help: "Only frames with this status: ok or failed.")
+        var status: String?
+
+        @Option(help: "At most this many frames.")
+        var limit: Int?
+
+        func run() throws {
+            let reader = try common.open()
+            var filter = try common.filter(reader)
+            if let status {
+                guard let s = FrameStatus(rawValue: status) else { throw ValidationError("--status must be ok or failed") }
+                filter.status = s
+            }
+            filter.limit = limit
+            try common.emit(StoreTables.frames(try reader.frames(filter), seriesStart: try reader.seriesStart()))
+        }
+    }
+
+    struct Tracks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Track summaries: first and last frame, observations, mean position, counts, cross-section.",
+            discussion: """
+                A track is listed when its first–last frames overlap the selected frames (time and \
+                temperature ranges select the span of frames that match them) and its mean position is \
+                inside --region.
+                """)
+
+        @OptionGroup var common: Common
+
+        @Option(help: "Region x0,y0,x1,y1, px: tracks whose mean position is inside.")
+        var region: String?
+
+        @Option(help: "Only tracks observed in at least this many frames.")
+        var minObservations: Int?
+
+        @Option(help: "At most this many tracks.")
+        var limit: Int?
+
+        func run() throws {
+            let reader = try common.open()
+            var filter = try common.filter(reader)
+            filter.region = try region.map(StoreRange.region)
+            filter.minObservations = minObservations
+            filter.limit = limit
+            try common.emit(StoreTables.tracks(try reader.tracks(filter)))
+        }
+    }
+
+    struct TrackHistory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "track",
+            abstract: "One track's full history: frame, time, position, count and cross-section in every frame.")
+
+        @Argument(help: "Track id.")
+        var id: Int
+
+        @OptionGroup var common: Common
+
+        func run() throws {
+            guard common.time == nil, common.temperature == nil else {
+                throw ValidationError("'query track' selects frames with --frames only")
+            }
+            let reader = try common.open()
+            let range = try common.frames.map { try StoreRange.ints($0, name: "--frames") }
+            let points = try reader.track(id, frames: range, withTimes: true)
+            guard !points.isEmpty else { throw StoreCommandError("no observations of track \(id)" + (range == nil ? "" : " in those frames")) }
+            try common.emit(StoreTables.trackHistory(points, seriesStart: try reader.seriesStart()))
+        }
+    }
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Events (appear, vanish, count_change, hop, merge, split) with position, tracks and confidence.")
+
+        @OptionGroup var common: Common
+
+        @Option(help: "Event types, comma separated (appear, vanish, count_change, hop, merge, split).")
+        var type: [String] = []
+
+        @Option(help: "Region x0,y0,x1,y1, px.")
+        var region: String?
+
+        @Option(help: "Only events involving this track.")
+        var track: Int?
+
+        @Option(help: "At most this many events.")
+        var limit: Int?
+
+        func run() throws {
+            let reader = try common.open()
+            var filter = try common.filter(reader)
+            filter.kinds = StoreRange.list(type)
+            filter.region = try region.map(StoreRange.region)
+            filter.track = track
+            filter.limit = limit
+            try common.emit(StoreTables.events(try reader.events(filter), seriesStart: try reader.seriesStart()))
+        }
+    }
+
+    struct Facets: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Facets per frame: plane family, end points, columns, length and direction.")
+
+        @OptionGroup var common: Common
+
+        @Option(help: "Plane families, comma separated, e.g. {111},{100}.")
+        var family: [String] = []
+
+        @Option(help: "Region x0,y0,x1,y1, px: facets whose midpoint is inside.")
+        var region: String?
+
+        @Option(help: "At most this many facets.")
+        var limit: Int?
+
+        func run() throws {
+            let reader = try common.open()
+            var filter = try common.filter(reader)
+            filter.kinds = StoreRange.list(family)
+            filter.region = try region.map(StoreRange.region)
+            filter.limit = limit
+            try common.emit(StoreTables.facets(try reader.facets(filter)))
+        }
+    }
+}
+
+/// The store and the frame selection of a query or export.
+struct StoreSelection {
+    var db: String
+    var frames: String?
+    var time: String?
+    var temperature: String?
+
+    func open() throws -> StoreReader {
+        do { return try StoreReader(path: db) } catch let error as StoreError {
+            throw StoreCommandError(error.description)
+        } catch { throw StoreCommandError("\(db): \(error)") }
+    }
+
+    /// The filter for the frame options (time ranges made absolute with the store's first frame).
+    func filter(_ reader: StoreReader) throws -> StoreFilter {
+        var f = StoreFilter()
+        if let frames { f.frames = try StoreRange.ints(frames, name: "--frames") }
+        if let temperature { f.temperature = try StoreRange.doubles(temperature, name: "--temperature") }
+        if let time { f.time = try StoreRange.times(time, seriesStart: try reader.seriesStart()) }
+        return f
+    }
+}
+
+enum StoreFormatOption: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, csv, json
+
+    var format: OutputFormat {
+        switch self {
+        case .table: .table
+        case .csv: .csv
+        case .json: .json
+        }
+    }
+}
+
+struct StoreCommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The filter syntax of the module, with its errors as usage errors.
+enum StoreRange {
+    static func ints(_ text: String, name: String) throws -> ClosedRange<Int> {
+        do { return try FilterSyntax.frames(text, name: name) } catch { throw ValidationError(error.description) }
+    }
+
+    static func doubles(_ text: String, name: String) throws -> ClosedRange<Double> {
+        do { return try FilterSyntax.values(text, name: name) } catch { throw ValidationError(error.description) }
+    }
+
+    static func times(_ text: String, seriesStart: Double?) throws -> ClosedRange<Double> {
+        do { return try FilterSyntax.times(text, seriesStart: seriesStart) } catch { throw ValidationError(error.description) }
+    }
+
+    static func region(_ text: String) throws -> Region {
+        do { return try FilterSyntax.region(text) } catch { throw ValidationError(error.description) }
+    }
+
+    static func list(_ values: [String]) -> [String]? { FilterSyntax.list(values) }
+}
+
+/// Standard output or a file.
+enum StoreOutput {
+    static func write(_ text: String, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw StoreCommandError("\(path): cannot write (\(error.localizedDescription))")
+        }
+    }
+
+    /// A sink for streamed output, and a function that closes it.
+    static func sink(_ path: String?) throws -> (write: (String) throws -> Void, close: () throws -> Void) {
+        guard let path else {
+            return ({ FileHandle.standardOutput.write(Data($0.utf8)) }, {})
+        }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw StoreCommandError("\(path): cannot create the file")
+        }
+        return ({ try handle.write(contentsOf: Data($0.utf8)) }, { try handle.close() })
+    }
+}

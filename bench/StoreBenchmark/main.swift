@@ -1,0 +1,262 @@
+// Trajectory store benchmark at overnight scale (issue 5): generated frames of fitted columns,
+// written one transaction per frame as the pipeline does, then the two latency-critical queries.
+//
+//   swift build -c release --product stemtrack-store-bench
+//   .build/release/stemtrack-store-bench                         # 50,000 frames × 1,000 columns
+//   .build/release/stemtrack-store-bench --frames 2000 --columns 1000 --db /tmp/small.sqlite
+//
+// Prints a markdown table: ingest rate, bytes per column row (whole file after a WAL checkpoint,
+// all tables and indexes), latency of one track's full history (a track spanning all frames) and
+// of a frame-range summary, each the median of repeated queries on a fresh read-only connection.
+import Foundation
+import TrajectoryStore
+
+struct Arguments {
+    var frames = 50_000
+    var columns = 1_000
+    var db = "/tmp/stemtrack-store-bench.sqlite"
+    var block = 32
+    var repeats = 21
+    var perColumnWidth = false
+    var turnover = 0.005
+    var keep = false
+    var breakdown = false
+    var reuse = false
+
+    init() {
+        var it = CommandLine.arguments.dropFirst().makeIterator()
+        func value(_ name: String) -> String {
+            guard let v = it.next() else { fail("\(name) needs a value") }
+            return v
+        }
+        while let a = it.next() {
+            switch a {
+            case "--frames": frames = Int(value(a)) ?? frames
+            case "--columns": columns = Int(value(a)) ?? columns
+            case "--db": db = value(a)
+            case "--block": block = Int(value(a)) ?? block
+            case "--repeats": repeats = Int(value(a)) ?? repeats
+            case "--turnover": turnover = Double(value(a)) ?? turnover
+            case "--per-column-width": perColumnWidth = true
+            case "--keep": keep = true
+            case "--breakdown": breakdown = true
+            case "--reuse": reuse = true; keep = true
+            case "-h", "--help":
+                print("""
+                    usage: stemtrack-store-bench [--frames N] [--columns M] [--db PATH] [--block B] [--repeats R]
+                                                 [--turnover P] [--per-column-width] [--breakdown] [--keep] [--reuse]
+                    defaults: 50000 frames × 1000 columns, /tmp/stemtrack-store-bench.sqlite, block 32,
+                    21 repeats, track turnover 0.005 per column per frame; the file is deleted unless --keep.
+                    --reuse: measure the queries on an existing file (kept) written by an earlier --keep run.
+                    """)
+                exit(0)
+            default: fail("unknown argument \(a)")
+            }
+        }
+        guard frames >= 10, columns >= 1, columns <= 16_384 else { fail("need --frames ≥ 10 and 1 ≤ --columns ≤ 16384") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("stemtrack-store-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func log(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// splitmix64.
+struct Random {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func normal() -> Double { (-2 * Foundation.log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
+}
+
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+
+func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
+
+func group(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, ch) in s.enumerated() {
+        if i > 0 && (s.count - i) % 3 == 0 { out += "," }
+        out.append(ch)
+    }
+    return out
+}
+
+var args = Arguments()
+let reusing = args.reuse && FileManager.default.fileExists(atPath: args.db)
+if !reusing { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
+
+// Generator: a particle of `columns` columns on a grid, drifting slowly; each column keeps its
+// track, except that with probability `turnover` per frame a column is replaced by a new track
+// (column 0's track spans the whole series). Counts 1–20, cross-sections ∝ count.
+struct Generator {
+    let frames: Int, columns: Int, turnover: Double, perColumnWidth: Bool
+    let side: Int
+    let spacing = 12.3, sharedWidth = 3.3, pixelSize = 0.1211
+    let startTime = 1_750_000_000.0
+    var random = Random(state: 20_240_501)
+    var trackOf: [Int]
+    var nextTrack: Int
+    var baseCount: [Int]
+
+    init(_ a: Arguments) {
+        frames = a.frames; columns = a.columns; turnover = a.turnover; perColumnWidth = a.perColumnWidth
+        side = Int(Double(a.columns).squareRoot().rounded(.up))
+        trackOf = Array(0..<a.columns)
+        nextTrack = a.columns
+        baseCount = Array(repeating: 1, count: a.columns)
+        for i in 0..<a.columns { baseCount[i] = 1 + Int(random.next() % 20) }
+    }
+
+    mutating func frame(_ k: Int) -> FrameResult {
+        for i in 1..<columns where random.unit() < turnover {
+            trackOf[i] = nextTrack; nextTrack += 1
+            baseCount[i] = 1 + Int(random.next() % 20)
+        }
+        let driftX = 0.0005 * Double(k), driftY = -0.001 * Double(k)
+        var list: [ColumnRecord] = []
+        list.reserveCapacity(columns)
+        for i in 0..<columns {
+            var n = baseCount[i]
+            if random.unit() < 0.01 { n = max(1, n + (random.unit() < 0.5 ? -1 : 1)) }
+            baseCount[i] = n
+            let cs = 0.0312 * pow(Double(n), 0.92) * (1 + 0.02 * random.normal())
+            let width = perColumnWidth ? sharedWidth * (1 + 0.03 * random.normal()) : sharedWidth
+            let height = cs / (2 * .pi * width * width * pixelSize * pixelSize)
+            let x = 40 + Double(i % side) * spacing + driftX + 0.05 * random.normal()
+            let y = 40 + Double(i / side) * spacing + driftY + 0.05 * random.normal()
+            let sx = 0.03 + 0.01 * random.unit(), sy = 0.03 + 0.01 * random.unit()
+            let cx = 0.025 + 0.005 * random.unit(), cy = 0.025 + 0.005 * random.unit()
+            list.append(ColumnRecord(x: x, y: y, sigmaX: sx, sigmaY: sy, width: width, height: height,
+                                     sigmaHeight: height * 0.02, crossSection: cs, crlbX: cx, crlbY: cy,
+                                     count: n, track: trackOf[i]))
+        }
+        var events: [EventRecord] = []
+        if k > 0 {
+            let i = Int(random.next() % UInt64(columns)), j = Int(random.next() % UInt64(columns))
+            let n = list[i].count ?? 1
+            events.append(EventRecord(kind: "count_change", frame: k, x: list[i].x, y: list[i].y, track: trackOf[i],
+                                      before: n + 1, after: n, delta: -1, confidence: 0.9))
+            events.append(EventRecord(kind: "hop", frame: k, x: list[j].x, y: list[j].y, track: trackOf[j],
+                                      otherTrack: trackOf[(j + 1) % columns], confidence: 0.8))
+        }
+        var facets: [FacetRecord] = []
+        for j in 0..<6 {
+            let x0 = 40 + Double(j) * 50
+            facets.append(FacetRecord(frame: k, index: j, family: j % 2 == 0 ? "{111}" : "{100}", x0: x0, y0: 40,
+                                      x1: x0 + 40, y1: 60, columns: 5 + j, length: 12.5, angle: Double(j) * 60))
+        }
+        let means = (1...20).map { 0.0312 * pow(Double($0), 0.92) }
+        let model = CountingModelRecord(id: "gmm-20-bench\(k / 1000)", source: "mixture", counts: Array(1...20),
+                                        means: means, proportions: Array(repeating: 0.05, count: 20), sigma: 0.002)
+        let t = startTime + Double(k) * 0.5
+        let hash = String(random.next(), radix: 16) + String(random.next(), radix: 16)
+        let frame = FrameRecord(
+            frame: k, path: "/data/acquisition/2025-06-15/frame_" + String(100_000 + k).dropFirst() + ".tif",
+            contentHash: hash, fileSize: 2_101_248, modified: t, acquiredAt: t,
+            temperature: 300 + Double(k) * 0.01, status: .ok, imageWidth: 1024, imageHeight: 1024, pixelSize: pixelSize,
+            background: 0.01, sharedWidth: sharedWidth, estimator: "least-squares", iterations: 12, converged: true,
+            driftX: driftX, driftY: driftY, modelID: model.id,
+            timings: StageTimings(read: 0.004, find: 0.12, fit: 0.4, count: 0.002, track: 0.01, total: 0.54))
+        return FrameResult(frame: frame, columns: list, events: events, facets: facets, model: model)
+    }
+}
+
+var writeSeconds = 0.0, wallSeconds = 0.0
+if reusing {
+    let existing = try StoreReader(path: args.db).summary()
+    args.frames = existing.frames
+    args.columns = existing.columns / max(1, existing.frames)
+    log("stemtrack-store-bench: queries on the existing \(args.db) (\(group(args.frames)) frames × \(group(args.columns)) columns)")
+} else {
+    log("stemtrack-store-bench: \(group(args.frames)) frames × \(group(args.columns)) columns → \(args.db)")
+    var generator = Generator(args)
+    let store = try FrameStore(path: args.db, options: .init(trackIndexBlock: args.block))
+    let run = try store.beginRun(RunRecord(softwareVersion: "bench", settings: #"{"frames":\#(args.frames)}"#))
+    let wallStart = now()
+    var lastReport = wallStart
+    for k in 0..<args.frames {
+        let result = generator.frame(k)
+        let t0 = now()
+        try store.write(result, run: run.id!)
+        writeSeconds += now() - t0
+        if now() - lastReport > 10 || k == args.frames - 1 {
+            lastReport = now()
+            let rows = (k + 1) * args.columns
+            log(String(format: "  frame %@ / %@: %@ rows, %.0f rows/s (write time), %.0f s elapsed",
+                       group(k + 1), group(args.frames), group(rows), Double(rows) / writeSeconds, now() - wallStart))
+        }
+    }
+    let t0 = now()
+    try store.endRun(run.id!)
+    writeSeconds += now() - t0
+    wallSeconds = now() - wallStart
+    log("  checkpoint…")
+    try store.checkpoint(truncate: true)
+}
+let rows = args.frames * args.columns
+let fileSize = (try FileManager.default.attributesOfItem(atPath: args.db)[.size] as? Int) ?? 0
+
+// Latencies on a fresh read-only connection.
+let reader = try StoreReader(path: args.db)
+let lo = args.frames / 5, hi = 2 * args.frames / 5
+var historyTimes: [Double] = [], historyTimedTimes: [Double] = [], summaryTimes: [Double] = []
+var historyPoints = 0
+var summary: StoreSummary?
+for _ in 0..<args.repeats {
+    var t = now()
+    let points = try reader.track(0)
+    historyTimes.append(now() - t)
+    historyPoints = points.count
+    t = now()
+    _ = try reader.track(0, withTimes: true)
+    historyTimedTimes.append(now() - t)
+    t = now()
+    summary = try reader.summary(StoreFilter(frames: lo...hi))
+    summaryTimes.append(now() - t)
+}
+guard historyPoints == args.frames else { fail("track 0 has \(historyPoints) points, expected \(args.frames)") }
+guard let summary, summary.columns == (hi - lo + 1) * args.columns else { fail("summary counted the wrong columns") }
+
+print("""
+
+    | quantity | measured | target |
+    |---|---|---|
+    | frames × columns per frame | \(group(args.frames)) × \(group(args.columns)) (\(args.perColumnWidth ? "per-column" : "shared") width, track block \(args.block)) | |
+    | column rows | \(group(rows)) | 5·10⁷ |
+    | ingest rate, rows/s (time in `write`, one transaction per frame) | \(reusing ? "(reused file)" : group(Int(Double(rows) / writeSeconds))) | ≥ 200,000 |
+    | ingest wall time incl. data generation | \(reusing ? "–" : String(format: "%.1f s", wallSeconds)) | |
+    | file size after WAL checkpoint | \(String(format: "%.1f MB", Double(fileSize) / 1e6)) | |
+    | bytes per column row (whole file, all tables and indexes) | \(String(format: "%.1f", Double(fileSize) / Double(rows))) | ≤ 120 |
+    | track history, \(group(historyPoints)) points: first / median of \(args.repeats) | \(ms(historyTimes[0])) / \(ms(median(historyTimes))) | ≤ 20 ms |
+    | track history with acquisition times: first / median | \(ms(historyTimedTimes[0])) / \(ms(median(historyTimedTimes))) | |
+    | frame-range summary, frames \(group(lo))–\(group(hi)): first / median of \(args.repeats) | \(ms(summaryTimes[0])) / \(ms(median(summaryTimes))) | ≤ 20 ms |
+
+    """)
+
+if args.breakdown {
+    // Space per table and index (SQLite's dbstat virtual table, when the library has it).
+    let t = now()
+    if let sizes = try? reader.spaceUsed() {
+        print("| table or index | MB | bytes per column row |\n|---|---|---|")
+        for (name, bytes) in sizes.sorted(by: { $0.value > $1.value }) where bytes > 0 {
+            print("| \(name) | \(String(format: "%.1f", Double(bytes) / 1e6)) | \(String(format: "%.1f", Double(bytes) / Double(rows))) |")
+        }
+        log(String(format: "  breakdown took %.1f s", now() - t))
+    } else {
+        log("  (no dbstat in this SQLite: no breakdown)")
+    }
+}
+if !args.keep { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
