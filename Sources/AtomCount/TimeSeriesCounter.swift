@@ -14,6 +14,10 @@ public struct TimeSeriesCounter: Sendable, Codable {
     /// Refit when the new frame's mean log-density is this many standard errors below the pool's.
     public var refitThreshold: Double
     public var counter: MixtureCounter
+    /// At most this many pooled cross-sections enter a fit (an evenly strided, deterministic
+    /// subsample of the pool beyond that), so that a refit stays well under a second on a live
+    /// acquisition of ~1,000 columns per frame.
+    public var maxFitSamples: Int = 2000
 
     public private(set) var model: CountingModel?
     /// Cross-sections of the last `window` frames.
@@ -54,7 +58,9 @@ public struct TimeSeriesCounter: Sendable, Codable {
             if z < -refitThreshold { reason = String(format: "model no longer fits (z = %.1f)", z) }
         }
         if reason != nil {
-            let pooled = pool.flatMap { $0 }
+            let all = pool.flatMap { $0 }
+            let stride = max(1, Int((Double(all.count) / Double(maxFitSamples)).rounded(.up)))
+            let pooled = stride == 1 ? all : Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
             let result = try counter.count(pooled)
             model = result.model
             poolSizeAtFit = pool.count
