@@ -28,12 +28,6 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var countWindow = 20
     /// Temperature log (`temperature_log`): CSV of timestamp, °C.
     public var temperatureLog: String? = nil
-    /// Process the newest frame first and backfill (`live`).
-    public var live = false
-    /// Bounded queue length (`queue`).
-    public var queueLength = 64
-    /// Prometheus metrics address (`metrics`, e.g. 127.0.0.1:9464); off when absent.
-    public var metrics: String? = nil
 
     public init() {}
 
@@ -93,9 +87,6 @@ public struct WatchConfiguration: Sendable, Equatable {
             case "offset": c.offset = try number()
             case "count_window": c.countWindow = max(1, Int(try number()))
             case "temperature_log": c.temperatureLog = value
-            case "live": c.live = try flag()
-            case "queue": c.queueLength = max(1, Int(try number()))
-            case "metrics": c.metrics = value
             default: throw .unknownKey(file: file, line: i + 1, key: key)
             }
         }

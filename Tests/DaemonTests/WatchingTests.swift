@@ -111,3 +111,26 @@ final class WatchingTests: XCTestCase {
         XCTAssertEqual(seen, [.file(dir + "/frame_1.tif"), .file(dir + "/frame_2.tif"), .directoryGone(dir)])
     }
 }
+
+final class ConfigurationTests: XCTestCase {
+    /// The example configuration shipped in deploy/ parses, and its values arrive.
+    func testExampleConfigurationParses() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/stemtrack.conf.example").path
+        let c = try WatchConfiguration.read(path: path)
+        XCTAssertEqual(c.directory, "/data/acquisition/current")
+        XCTAssertEqual(c.patterns, ["*.tif", "*.tiff"])
+        XCTAssertEqual(c.quietPeriod, 5)
+        XCTAssertEqual(c.countWindow, 20)
+        XCTAssertFalse(c.poll)
+    }
+
+    func testUnknownKeyAndBadValueAreClearErrors() {
+        XCTAssertThrowsError(try WatchConfiguration.parse("directry = /x\n", file: "a.conf")) { e in
+            XCTAssertEqual("\(e)", "a.conf line 1: unknown key 'directry' (see deploy/stemtrack.conf.example)")
+        }
+        XCTAssertThrowsError(try WatchConfiguration.parse("# c\npoll = maybe\n", file: "a.conf")) { e in
+            XCTAssertEqual("\(e)", "a.conf line 2: 'maybe' is not a valid value for poll")
+        }
+    }
+}
