@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
         .target(name: "AtomCount", dependencies: ["ColumnFit"]),
         .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount"]),
-        .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                exclude: ["SCHEMA.md"]),
         .target(name: "Daemon", dependencies: [
             "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "CInotifyTools",
             .product(name: "Logging", package: "swift-log"),
@@ -62,7 +63,9 @@ let package = Package(
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame"]),
         .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame"]),
-        .testTarget(name: "TrajectoryStoreTests", dependencies: ["TrajectoryStore"]),
+        .testTarget(name: "TrajectoryStoreTests", dependencies: [
+            "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
     ],
