@@ -59,10 +59,11 @@ let package = Package(
             dependencies: ["TrajectoryStore"],
             path: "bench/StoreBenchmark"),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame"]),
-        .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame"]),
-        .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame"]),
-        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame"]),
+        .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
+        .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "TrajectoryStoreTests", dependencies: [
             "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,6 +1,7 @@
 import AtomCount
 import ColumnFit
 import TIFFFrame
+import TestSupport
 import XCTest
 
 /// Counting on the real PtIr particle against StatSTEM's published analysis (fixtures/ptir).

@@ -1,6 +1,7 @@
 import AtomCount
 import ColumnFit
 import Simulation
+import TestSupport
 import XCTest
 
 /// Counting on the simulator's default series, from stemtrack's own fits.

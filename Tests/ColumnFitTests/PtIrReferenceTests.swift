@@ -1,5 +1,6 @@
 import ColumnFit
 import TIFFFrame
+import TestSupport
 import XCTest
 
 /// The real PtIr HAADF image against StatSTEM's published fit (fixtures/ptir/README.md):

@@ -1,6 +1,7 @@
 import ColumnFit
 import Simulation
 import TIFFFrame
+import TestSupport
 import XCTest
 
 /// Detection and precision on the simulator's default series (counts-calibrated frames,

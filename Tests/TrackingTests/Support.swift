@@ -2,25 +2,8 @@ import AtomCount
 import ColumnFit
 import Foundation
 import Simulation
+import TestSupport
 import Tracking
-
-/// One-to-one matching of found points to true points: globally closest pairs first, within `gate`.
-/// Returns pairs (found index, truth index).
-func match(_ found: [(x: Double, y: Double)], _ truth: [(x: Double, y: Double)], gate: Double) -> [(Int, Int)] {
-    var candidates: [(Double, Int, Int)] = []
-    for (i, f) in found.enumerated() {
-        for (j, t) in truth.enumerated() {
-            let d = ((f.x - t.x) * (f.x - t.x) + (f.y - t.y) * (f.y - t.y)).squareRoot()
-            if d < gate { candidates.append((d, i, j)) }
-        }
-    }
-    candidates.sort { $0.0 != $1.0 ? $0.0 < $1.0 : ($0.1, $0.2) < ($1.1, $1.2) }
-    var usedF = Set<Int>(), usedT = Set<Int>(), pairs: [(Int, Int)] = []
-    for (_, i, j) in candidates where !usedF.contains(i) && !usedT.contains(j) {
-        usedF.insert(i); usedT.insert(j); pairs.append((i, j))
-    }
-    return pairs
-}
 
 /// A simulated series fitted with ColumnFitter and counted with TimeSeriesCounter, with the
 /// matching of fitted columns to true column ids per frame.

@@ -1,14 +1,17 @@
 import Foundation
 
+/// Helpers shared by the test targets: fixture paths, one-to-one point matching and small statistics.
+
 /// Package root, from this file's location (tests read `fixtures/`, never anything outside the clone).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
-func fixture(_ path: String) -> String { packageRoot.appendingPathComponent("fixtures/" + path).path }
+/// Absolute path of a file under `fixtures/`.
+public func fixture(_ path: String) -> String { packageRoot.appendingPathComponent("fixtures/" + path).path }
 
 /// One-to-one matching of found points to true points: globally closest pairs first, within `gate`.
 /// Returns pairs (found index, truth index).
-func match(_ found: [(x: Double, y: Double)], _ truth: [(x: Double, y: Double)], gate: Double) -> [(Int, Int)] {
+public func match(_ found: [(x: Double, y: Double)], _ truth: [(x: Double, y: Double)], gate: Double) -> [(Int, Int)] {
     var candidates: [(Double, Int, Int)] = []
     for (i, f) in found.enumerated() {
         for (j, t) in truth.enumerated() {
@@ -24,13 +27,13 @@ func match(_ found: [(x: Double, y: Double)], _ truth: [(x: Double, y: Double)],
     return pairs
 }
 
-func median(_ v: [Double]) -> Double {
+public func median(_ v: [Double]) -> Double {
     let s = v.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
 }
 
 /// Reads a simple CSV with a header into rows of name → string.
-func readCSV(_ path: String) throws -> [[String: String]] {
+public func readCSV(_ path: String) throws -> [[String: String]] {
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
     let header = lines[0].split(separator: ",").map(String.init)
     return lines.dropFirst().map { line in
