@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets with a shim header.
@@ -36,10 +37,17 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Simulation", dependencies: ["TIFFFrame"]),
+        // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
+        .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "AtomCount"]),
+        .target(name: "HTTPAPI", dependencies: [
+            "Report", "TrajectoryStore", "TIFFFrame", "AtomCount",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [
                 "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "Daemon", "Simulation",
+                "Report", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -69,6 +77,11 @@ let package = Package(
         ]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
+        .testTarget(name: "HTTPAPITests", dependencies: [
+            "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,13 +46,16 @@ public struct StoreFilter: Sendable, Equatable {
     public var minObservations: Int?
     /// At most this many rows.
     public var limit: Int?
+    /// Only tracks with a larger id (tracks: paging through them in id order).
+    public var afterTrack: Int?
 
     public init(frames: ClosedRange<Int>? = nil, time: ClosedRange<Double>? = nil,
                 temperature: ClosedRange<Double>? = nil, region: Region? = nil, kinds: [String]? = nil,
-                track: Int? = nil, status: FrameStatus? = nil, minObservations: Int? = nil, limit: Int? = nil) {
+                track: Int? = nil, status: FrameStatus? = nil, minObservations: Int? = nil, limit: Int? = nil,
+                afterTrack: Int? = nil) {
         self.frames = frames; self.time = time; self.temperature = temperature; self.region = region
         self.kinds = kinds; self.track = track; self.status = status; self.minObservations = minObservations
-        self.limit = limit
+        self.limit = limit; self.afterTrack = afterTrack
     }
 
     /// Whether only the frame-number range restricts frames.
@@ -348,6 +351,7 @@ public final class StoreReader: Sendable {
             let limit = filter.limit ?? Int.max
             func emit(_ id: Int, _ a: Acc) -> Bool {
                 if let t = filter.track, t != id { return true }
+                if let after = filter.afterTrack, id <= after { return true }
                 if let r = span, a.last < r.lowerBound || a.first > r.upperBound { return true }
                 if let m = filter.minObservations, a.n < m { return true }
                 let mx = Double(a.sx) / Double(a.n) / StoreSchema.positionScale
@@ -362,10 +366,10 @@ public final class StoreReader: Sendable {
             }
             var pendingIDs = pending.keys.sorted()[...]
             var more = true
-            let sql = filter.track != nil
-                ? "SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count, min_count, max_count, sum_cross_section FROM tracks WHERE id = ?"
-                : "SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count, min_count, max_count, sum_cross_section FROM tracks ORDER BY id"
-            try Self.eachRow(db, sql, filter.track.map { [Int64($0)] } ?? []) { s in
+            let columns = "SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count, min_count, max_count, sum_cross_section FROM tracks"
+            let sql = filter.track != nil ? columns + " WHERE id = ?" : columns + " WHERE id > ? ORDER BY id"
+            let trackArguments = filter.track.map { [Int64($0)] } ?? [filter.afterTrack.map { Int64($0) } ?? Int64.min]
+            try Self.eachRow(db, sql, trackArguments) { s in
                 guard more else { return }
                 var (id, a) = read(s)
                 while more, let p = pendingIDs.first, p < id {

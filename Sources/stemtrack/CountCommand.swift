@@ -1,4 +1,5 @@
 import ArgumentParser
+import Report
 import AtomCount
 import ColumnFit
 import Foundation

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import TrajectoryStore
+
+/// Routes of the API and the live page:
+///
+/// | route | answer |
+/// |---|---|
+/// | `GET /` | the live page (HTML, JS and CSS embedded in the binary) |
+/// | `GET /api/summary` | ``SummaryResponse`` |
+/// | `GET /api/frames` | ``FramesPage`` (`limit`, `after`, `from`, `to`, `time_from`, `time_to`, `temp_min`, `temp_max`, `status`) |
+/// | `GET /api/frames/{n}` | ``TrajectoryStore/FrameRecord`` |
+/// | `GET /api/frames/{n}/columns` | ``FrameColumns`` |
+/// | `GET /api/frames/{n}/icl` | ``Report/ICLCurve`` |
+/// | `GET /api/frames/{n}/paths` | ``TrackPaths`` (`length`) |
+/// | `GET /api/frames/{n}/image.png` | PNG |
+/// | `GET /api/tracks` | ``TracksPage`` (`limit`, `after`, `from`, `to`, …, `min_observations`) |
+/// | `GET /api/tracks/{id}` | ``TrackHistory`` (`from`, `to`) |
+/// | `GET /api/events` | ``EventsList`` (`kind`, `track`, `limit`, frame range, time, temperature) |
+/// | `GET /api/facets` | ``FacetsList`` (`family`, `limit`, frame range, time, temperature) |
+/// | `GET /api/models` | ``ModelsList`` |
+///
+/// Errors: `{"error": "..."}` with 400 (bad parameter), 404 (unknown frame, track or route),
+/// 503 (database not there yet) or 500.
+public enum APIRouter {
+    /// A router serving `api` (GET only: nothing can change the store).
+    public static func make(_ api: DashboardAPI) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { _, _ in html(LivePage.html) }
+        router.get("/api/summary") { req, _ in
+            await respond { try await api.summary(try query(req, DashboardAPI.filterKeys)) }
+        }
+        router.get("/api/frames") { req, _ in
+            await respond {
+                try await api.frames(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "status"])))
+            }
+        }
+        router.get("/api/frames/:frame") { req, ctx in
+            await respond { try await api.frame(try frameID(req, ctx, keys: [])) }
+        }
+        router.get("/api/frames/:frame/columns") { req, ctx in
+            await respond { try await api.columns(frame: try frameID(req, ctx, keys: [])) }
+        }
+        router.get("/api/frames/:frame/icl") { req, ctx in
+            await respond { try await api.icl(frame: try frameID(req, ctx, keys: [])) }
+        }
+        router.get("/api/frames/:frame/paths") { req, ctx in
+            await respond {
+                let n = try frameID(req, ctx, keys: ["length"])
+                return try await api.paths(frame: n, try query(req, ["length"]))
+            }
+        }
+        router.get("/api/frames/:frame/image.png") { req, ctx in
+            do {
+                let png = try await api.image(frame: try frameID(req, ctx, keys: []))
+                return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "max-age=3600"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: png)))
+            } catch {
+                return errorResponse(error)
+            }
+        }
+        router.get("/api/tracks") { req, _ in
+            await respond {
+                try await api.tracks(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "min_observations"])))
+            }
+        }
+        router.get("/api/tracks/:track") { req, ctx in
+            await respond {
+                _ = try query(req, ["from", "to"])
+                let id = try QueryParameters.id(ctx.parameters.get("track"), name: "track id")
+                return try await api.track(id, try query(req, ["from", "to"]))
+            }
+        }
+        router.get("/api/events") { req, _ in
+            await respond { try await api.events(try query(req, DashboardAPI.filterKeys.union(["limit", "kind", "track"]))) }
+        }
+        router.get("/api/facets") { req, _ in
+            await respond { try await api.facets(try query(req, DashboardAPI.filterKeys.union(["limit", "family"]))) }
+        }
+        router.get("/api/models") { req, _ in
+            await respond { _ = try query(req, []); return try await api.models() }
+        }
+        router.get("/api/**") { req, _ in
+            errorResponse(APIError.notFound("no endpoint \(QueryParameters.clip(req.uri.path))"))
+        }
+        return router
+    }
+
+    static func query(_ req: Request, _ allowed: Set<String>) throws(APIError) -> QueryParameters {
+        let pairs = req.uri.queryParameters.map { (key: String(String($0.key).removingPercentEncoding ?? String($0.key)), value: String($0.value)) }
+        return try QueryParameters(pairs, allowed: allowed)
+    }
+
+    static func frameID(_ req: Request, _ ctx: BasicRequestContext, keys: Set<String>) throws(APIError) -> Int {
+        _ = try query(req, keys)
+        return try QueryParameters.id(ctx.parameters.get("frame"), name: "frame number")
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return e
+    }()
+
+    static func respond<T: Encodable>(_ body: () async throws -> T) async -> Response {
+        do {
+            let value = try await body()
+            return json(try encoder.encode(value), status: .ok)
+        } catch {
+            return errorResponse(error)
+        }
+    }
+
+    static func errorResponse(_ error: any Error) -> Response {
+        let api: APIError = (error as? APIError) ?? .failed("\(error)")
+        let data = (try? encoder.encode(ErrorBody(error: api.description))) ?? Data("{\"error\":\"internal error\"}".utf8)
+        return json(data, status: HTTPResponse.Status(code: api.status))
+    }
+
+    static func json(_ data: Data, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

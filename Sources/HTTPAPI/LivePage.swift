@@ -1,0 +1,1 @@
+enum LivePage { static let html = "<html></html>" }

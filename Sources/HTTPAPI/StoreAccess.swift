@@ -1,0 +1,61 @@
+import Dispatch
+import Foundation
+import TrajectoryStore
+
+/// Read-only access to the trajectory store for request handlers. The file is opened read-only
+/// on first use (a daemon may not have created it yet: then requests answer 503 until it exists)
+/// and reads run on a dispatch queue, never on the async executor's threads.
+public final class StoreAccess: Sendable {
+    /// Path of the SQLite file.
+    public let path: String
+    private let state = Mutex<StoreReader?>(nil)
+    private let queue = DispatchQueue(label: "stemtrack.http.store", attributes: .concurrent)
+
+    public init(path: String) { self.path = path }
+
+    /// Opens the store now (for `serve`, so that a wrong path fails at start).
+    public func open() throws -> StoreReader {
+        if let r = state.withLock({ $0 }) { return r }
+        let r = try StoreReader(path: path)
+        state.withLock { $0 = r }
+        return r
+    }
+
+    /// Runs `body` with the reader off the async executor.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.async {
+                do {
+                    let reader: StoreReader
+                    do { reader = try self.open() } catch let e as StoreError {
+                        throw APIError.unavailable("database not readable yet: \(e)")
+                    }
+                    continuation.resume(returning: try body(reader))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Runs blocking work (image decoding, mixture fits) off the async executor.
+    public func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.async {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// A value guarded by a lock (small, local: Synchronization's Mutex is not Sendable-friendly to
+/// store in a final class on all toolchains this project supports).
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock(); defer { lock.unlock() }
+        return try body(&value)
+    }
+}
