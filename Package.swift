@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
         .target(name: "AtomCount", dependencies: ["ColumnFit"]),
         .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount"]),
+        .target(name: "Structure", dependencies: ["Tracking"]),
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
         .target(name: "Daemon", dependencies: [
@@ -76,6 +77,7 @@ let package = Package(
             "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation"]),
+        .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",

@@ -76,7 +76,8 @@ public struct SeriesTruth: Sendable, Equatable, Codable {
     /// Projected nearest column distance, Å, and atom spacing along a column, Å.
     public var nearestColumnDistance: Double
     public var atomSpacing: Double
-    /// Atoms in the particle (constant: hops conserve atoms).
+    /// Atoms in the particle at frame 0 (constant when only hops act: they conserve atoms; a
+    /// reshaping series changes it, see each frame's `atoms`).
     public var atoms: Int
     public var frames: [FrameTruth]
     /// All hops, in the order they happened.

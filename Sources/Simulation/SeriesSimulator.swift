@@ -22,6 +22,8 @@ public struct SeriesSimulator: Sendable {
     /// Column states at frames 0, k, 2k, … (k = `checkpointInterval`) for fast random access.
     private let checkpoints: [ColumnState]
     private static let checkpointInterval = 16
+    /// `checkpoints` holds every frame's state (a reshaping series).
+    private let reshapingStates: Bool
 
     /// Builds the particle and runs the dynamics. Throws ``SimulationError/invalidSettings(_:)``.
     public init(_ settings: SimulationSettings) throws(SimulationError) {
@@ -42,6 +44,16 @@ public struct SeriesSimulator: Sendable {
         drift = settings.drift.trajectory(frames: settings.frameCount, limitX: limit(settings.width, extentX),
                                           limitY: limit(settings.height, extentY), rng: &driftRNG)
 
+        if let change = settings.reshaping {
+            let states = ColumnState.reshaping(crystal: settings.crystal, start: settings.shape, change: change,
+                                               frames: max(1, settings.frameCount))
+            operations = []
+            hops = []
+            checkpoints = states
+            reshapingStates = true
+            return
+        }
+        reshapingStates = false
         var hopRNG = RandomSource(seed: settings.seed, stream: RandomStream.hops)
         var state = particle.state
         var ops: [[HopOperation]] = [[]]
@@ -70,6 +82,7 @@ public struct SeriesSimulator: Sendable {
     /// Column configuration at frame `i`.
     func state(at i: Int) -> ColumnState {
         precondition(i >= 0 && i < frameCount, "frame \(i) outside 0..<\(frameCount)")
+        if reshapingStates { return checkpoints[i] }
         let c = i / Self.checkpointInterval
         var s = checkpoints[c]
         var t = c * Self.checkpointInterval + 1

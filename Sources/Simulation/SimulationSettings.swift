@@ -31,6 +31,8 @@ public struct SimulationSettings: Sendable, Equatable, Codable {
     public var drift: StageDriftModel = StageDriftModel()
     /// Surface atom hopping.
     public var hopping: SurfaceHopModel = SurfaceHopModel()
+    /// A particle that reshapes over the series (replaces hopping); nil: a fixed shape.
+    public var reshaping: ShapeChange? = nil
     /// Each Gaussian is rendered out to this many ρ (default 6).
     public var renderCutoff: Double = 6
 
@@ -63,12 +65,13 @@ public struct SimulationSettings: Sendable, Equatable, Codable {
         if !(crystal.latticeConstant > 0) { p.append("lattice constant must be positive") }
         if !(renderCutoff > 0) { p.append("render cutoff must be positive (got \(renderCutoff) ρ)") }
         p += shape.problems + scattering.problems + detector.problems + drift.problems + hopping.problems
+            + (reshaping?.problems(start: shape) ?? [])
         if !p.isEmpty { throw .invalidSettings(p) }
     }
 
     enum CodingKeys: String, CodingKey {
         case seed, frameCount = "frames", width = "width_px", height = "height_px"
         case pixelSize = "pixel_size_A", dose = "dose_e_per_A2", crystal, shape, scattering, detector
-        case drift, hopping, renderCutoff = "render_cutoff_rho"
+        case drift, hopping, reshaping, renderCutoff = "render_cutoff_rho"
     }
 }

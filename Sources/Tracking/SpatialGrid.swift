@@ -2,9 +2,9 @@
 ///
 /// Queries visit cells in a fixed order and return indices in ascending order, so every result
 /// that depends on them is deterministic.
-struct SpatialGrid: Sendable {
-    let points: [Point]
-    let cellSize: Double
+public struct SpatialGrid: Sendable {
+    public let points: [Point]
+    public let cellSize: Double
     let originX: Double, originY: Double
     let nx: Int, ny: Int
     /// Start of each cell's run in `order` (CSR layout, nx·ny + 1 entries).
@@ -12,7 +12,8 @@ struct SpatialGrid: Sendable {
     /// Point indices sorted by cell, ascending within a cell.
     private let order: [Int]
 
-    init(_ points: [Point], cellSize: Double) {
+    /// Buckets `points` into square cells of `cellSize` (same unit as the points).
+    public init(_ points: [Point], cellSize: Double) {
         self.points = points
         let cs = max(cellSize, 1e-6)
         self.cellSize = cs
@@ -46,7 +47,7 @@ struct SpatialGrid: Sendable {
     /// Calls `body` with the index of every point within `radius` of `q` (cells in row order,
     /// indices ascending within a cell).
     @inline(__always)
-    func forEach(within radius: Double, of q: Point, _ body: (Int) -> Void) {
+    public func forEach(within radius: Double, of q: Point, _ body: (Int) -> Void) {
         let r2 = radius * radius
         let x0 = max(0, Int(((q.x - radius - originX) / cellSize).rounded(.down)))
         let x1 = min(nx - 1, Int(((q.x + radius - originX) / cellSize).rounded(.down)))
@@ -65,14 +66,14 @@ struct SpatialGrid: Sendable {
     }
 
     /// Indices within `radius` of `q`, ascending.
-    func indices(within radius: Double, of q: Point) -> [Int] {
+    public func indices(within radius: Double, of q: Point) -> [Int] {
         var out: [Int] = []
         forEach(within: radius, of: q) { out.append($0) }
         return out.sorted()
     }
 
     /// The nearest point to `q` within `radius` (ties: lowest index), or nil.
-    func nearest(to q: Point, within radius: Double, excluding: Int = -1) -> Int? {
+    public func nearest(to q: Point, within radius: Double, excluding: Int = -1) -> Int? {
         var best = -1, bestD = Double.infinity
         forEach(within: radius, of: q) { i in
             guard i != excluding else { return }
@@ -83,7 +84,7 @@ struct SpatialGrid: Sendable {
     }
 
     /// The nearest point to `q` at any distance (growing rings of cells), or nil if there is none.
-    func nearest(to q: Point, excluding: Int = -1) -> Int? {
+    public func nearest(to q: Point, excluding: Int = -1) -> Int? {
         guard points.count > (excluding >= 0 ? 1 : 0) else { return nil }
         var radius = cellSize
         while true {
