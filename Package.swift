@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
         .target(name: "Daemon", dependencies: [
-            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "CInotifyTools",
+            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "CInotifyTools",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "stemtrack",
             dependencies: [
-                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "TrajectoryStore", "Daemon", "Simulation",
+                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "Daemon", "Simulation",
                 "Report", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -67,6 +67,10 @@ let package = Package(
             name: "stemtrack-store-bench",
             dependencies: ["TrajectoryStore"],
             path: "bench/StoreBenchmark"),
+        .executableTarget(
+            name: "stemtrack-api-bench",
+            dependencies: ["TrajectoryStore", "HTTPAPI"],
+            path: "bench/APIBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame"]),

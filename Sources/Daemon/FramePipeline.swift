@@ -1,6 +1,7 @@
 import AtomCount
 import ColumnFit
 import Foundation
+import Structure
 import TIFFFrame
 import Tracking
 import TrajectoryStore
@@ -16,6 +17,8 @@ public struct FramePipeline: Sendable {
     public struct State: Codable, Sendable {
         public var counter: TimeSeriesCounter
         public var tracker: Tracker
+        /// Facet ids across frames (absent in states saved before the structure stage existed).
+        public var facets: FacetTracker?
         /// Acquisition order of the next frame.
         public var nextFrame: Int
     }
@@ -23,6 +26,8 @@ public struct FramePipeline: Sendable {
     public let fitSettings: FitSettings
     public private(set) var state: State
     public let temperatureLog: TemperatureLog?
+    /// Particles and facets per frame; nil when switched off.
+    public let structure: StructureAnalyzer?
 
     public init(configuration c: WatchConfiguration, resume: Data?, nextFrame: Int) throws {
         var s = FitSettings()
@@ -30,11 +35,14 @@ public struct FramePipeline: Sendable {
         if let b = c.background { s.fitBackground = false; s.fixedBackground = b }
         if let g = c.gain { s.detector = .calibrated(gain: g, offset: c.offset) }
         fitSettings = s
+        structure = c.structure
+            ? try StructureAnalyzer(settings: StructureSettings(crystal: c.crystal, pixelSize: c.pixelSize)) : nil
         temperatureLog = try c.temperatureLog.map { path throws in try TemperatureLog.read(path: path) }
         if let resume, let saved = try? JSONDecoder().decode(State.self, from: resume), saved.nextFrame == nextFrame {
             state = saved
         } else {
-            state = State(counter: TimeSeriesCounter(window: c.countWindow), tracker: try Tracker(), nextFrame: nextFrame)
+            state = State(counter: TimeSeriesCounter(window: c.countWindow), tracker: try Tracker(), facets: FacetTracker(),
+                          nextFrame: nextFrame)
         }
     }
 
@@ -96,17 +104,56 @@ public struct FramePipeline: Sendable {
                          crossSection: crossSections[i], crlbX: c.crlbX, crlbY: c.crlbY,
                          count: counts?[i], track: links?.trackIDs[i])
         }
-        let events = (links?.events ?? []).map { e in
+        var events = (links?.events ?? []).map { e in
             EventRecord(kind: e.kind.name, frame: e.frame, x: e.x, y: e.y, track: e.tracks.first,
                         otherTrack: e.tracks.dropFirst().first, before: e.before, after: e.after,
                         delta: e.atomChange, confidence: e.confidence)
         }
+        let shape = measureStructure(frame: order, columns: columns, pixelSize: px, drift: links?.drift)
+        events += shape.events
         let modelRecord = model.map {
             CountingModelRecord(id: $0.id, source: $0.source.rawValue, counts: $0.counts, means: $0.means,
                                 proportions: $0.proportions, sigma: $0.sigma, poissonScale: $0.poissonScale, firstFrame: order)
         }
-        return FrameResult(frame: record, columns: columns, events: events, model: modelRecord,
-                           resumeState: try? JSONEncoder().encode(state))
+        return FrameResult(frame: record, columns: columns, events: events, facets: shape.facets,
+                           particles: shape.particles, model: modelRecord, resumeState: try? JSONEncoder().encode(state))
+    }
+
+    /// Particles, facets and facet events of a frame; nothing when the stage is off or the
+    /// columns show no lattice (the facet ids then continue with the next frame that does).
+    private mutating func measureStructure(frame: Int, columns: [ColumnRecord], pixelSize: Double?,
+                                           drift: Tracking.Point?)
+        -> (facets: [FacetRecord], particles: [ParticleRecord], events: [EventRecord]) {
+        guard let structure else { return ([], [], []) }
+        var analyzer = structure
+        if analyzer.settings.pixelSize == nil && pixelSize != nil {
+            var s = analyzer.settings
+            s.pixelSize = pixelSize
+            guard let a = try? StructureAnalyzer(settings: s) else { return ([], [], []) }
+            analyzer = a
+        }
+        let input = columns.map { StructureColumn(x: $0.x, y: $0.y, count: $0.count, track: $0.track) }
+        guard let st = try? analyzer.analyze(input) else { return ([], [], []) }
+        var tracker = state.facets ?? FacetTracker()
+        let (ids, changes) = tracker.update(frame: frame, facets: st.facets, driftX: drift?.x ?? 0, driftY: drift?.y ?? 0,
+                                            lengthScale: analyzer.settings.pixelSize ?? 1)
+        state.facets = tracker
+        let facets = st.facets.enumerated().map { k, f in
+            FacetRecord(frame: frame, index: k, family: f.family, x0: f.x0, y0: f.y0, x1: f.x1, y1: f.y1,
+                        columns: f.columns.count, length: f.length, angle: f.angle,
+                        extra: FacetExtra(facet: ids[k], particle: f.particle, normal_angle: f.normalAngle,
+                                          spacing: f.spacing, tracks: f.tracks).json)
+        }
+        let particles = st.particles.map { p in
+            ParticleRecord(frame: frame, index: p.index, columns: p.columns.count, surfaceColumns: p.surfaceColumns,
+                           atoms: p.atoms, area: p.area, perimeter: p.perimeter, centreX: p.centreX, centreY: p.centreY,
+                           radiusOfGyration: p.radiusOfGyration, aspectRatio: p.aspectRatio)
+        }
+        let events = changes.map { e in
+            EventRecord(kind: e.kind.rawValue, frame: frame, x: e.x, y: e.y, track: e.facet, before: e.before,
+                        after: e.after, delta: (e.after ?? 0) - (e.before ?? 0), confidence: 1)
+        }
+        return (facets, particles, events)
     }
 
     /// A file that could not be read: recorded as failed with its reason.
@@ -124,5 +171,20 @@ public struct FramePipeline: Sendable {
         record.error = reason
         record.timings = timings
         return FrameResult(frame: record, resumeState: try? JSONEncoder().encode(state))
+    }
+}
+
+/// The `extra` JSON of a stored facet (keys documented in SCHEMA.md).
+struct FacetExtra: Codable {
+    var facet: Int
+    var particle: Int
+    var normal_angle: Double
+    var spacing: Double
+    var tracks: [Int]
+
+    var json: String? {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return (try? e.encode(self)).flatMap { String(data: $0, encoding: .utf8) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Structure
 
 /// Settings of `stemtrack watch`, from a configuration file (documented keys, `key = value`,
 /// `#` comments) overridden by command-line flags. Every key is listed in
@@ -28,6 +29,11 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var countWindow = 20
     /// Temperature log (`temperature_log`): CSV of timestamp, °C.
     public var temperatureLog: String? = nil
+    /// Measure particles and facets per frame (`structure`, default on).
+    public var structure = true
+    /// Crystal lattice, lattice constant (Å) and zone axis (`crystal`, `lattice_constant`,
+    /// `zone_axis`, given together); nil: the best match among common zone axes per frame.
+    public var crystal: Crystal? = nil
 
     public init() {}
 
@@ -36,12 +42,15 @@ public struct WatchConfiguration: Sendable, Equatable {
         case badLine(file: String, line: Int, text: String)
         case unknownKey(file: String, line: Int, key: String)
         case badValue(file: String, line: Int, key: String, value: String)
+        case incompleteCrystal(file: String)
         public var description: String {
             switch self {
             case .unreadable(let f): return "\(f): cannot read the configuration file"
             case .badLine(let f, let l, let t): return "\(f) line \(l): expected 'key = value', got '\(t)'"
             case .unknownKey(let f, let l, let k): return "\(f) line \(l): unknown key '\(k)' (see deploy/stemtrack.conf.example)"
             case .badValue(let f, let l, let k, let v): return "\(f) line \(l): '\(v)' is not a valid value for \(k)"
+            case .incompleteCrystal(let f):
+                return "\(f): crystal, lattice_constant and zone_axis go together (e.g. fcc, 3.92, 110); leave all three out to match the lattice automatically"
             }
         }
     }
@@ -54,6 +63,7 @@ public struct WatchConfiguration: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String = "configuration") throws(ConfigError) -> WatchConfiguration {
         var c = WatchConfiguration()
+        var lattice: CrystalLattice? = nil, latticeConstant: Double? = nil, zoneAxis: Direction? = nil
         for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = String(raw)
             if let hash = line.firstIndex(of: "#") { line = String(line[..<hash]) }
@@ -87,8 +97,26 @@ public struct WatchConfiguration: Sendable, Equatable {
             case "offset": c.offset = try number()
             case "count_window": c.countWindow = max(1, Int(try number()))
             case "temperature_log": c.temperatureLog = value
+            case "structure": c.structure = try flag()
+            case "crystal":
+                guard let l = CrystalLattice(rawValue: value.lowercased()) else {
+                    throw .badValue(file: file, line: i + 1, key: key, value: value)
+                }
+                lattice = l
+            case "lattice_constant":
+                let a = try number()
+                guard a > 0 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                latticeConstant = a
+            case "zone_axis":
+                guard let z = Direction(value) else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                zoneAxis = z
             default: throw .unknownKey(file: file, line: i + 1, key: key)
             }
+        }
+        let given = [lattice != nil, latticeConstant != nil, zoneAxis != nil]
+        if given.contains(true) {
+            guard let lattice, let latticeConstant, let zoneAxis else { throw .incompleteCrystal(file: file) }
+            c.crystal = Crystal(lattice: lattice, latticeConstant: latticeConstant, zoneAxis: zoneAxis)
         }
         return c
     }

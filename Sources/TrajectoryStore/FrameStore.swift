@@ -156,6 +156,13 @@ public final class FrameStore: Sendable {
             guard f.frame == k else { throw fail("facet \(f.index) belongs to frame \(f.frame)") }
             guard facetIndices.insert(f.index).inserted else { throw fail("facet index \(f.index) appears twice") }
         }
+        var particleIndices = Set<Int>()
+        for p in r.particles {
+            guard p.frame == k else { throw fail("particle \(p.index) belongs to frame \(p.frame)") }
+            guard particleIndices.insert(p.index).inserted else { throw fail("particle index \(p.index) appears twice") }
+            guard p.area.isFinite, p.perimeter.isFinite, p.centreX.isFinite, p.centreY.isFinite,
+                  p.radiusOfGyration.isFinite else { throw fail("particle \(p.index): measures must be finite") }
+        }
         if let m = r.model, let id = r.frame.modelID, m.id != id {
             throw fail("model \(m.id) given for a frame counted by \(id)")
         }
@@ -253,6 +260,13 @@ public final class FrameStore: Sendable {
                 """).execute(arguments: [c.frame, c.index, c.family, c.x0, c.y0, c.x1, c.y1, c.columns,
                                          c.length, c.angle, c.extra])
         }
+        for c in r.particles {
+            let sql = "INSERT INTO particles (frame, idx, columns, surface_columns, atoms, area, perimeter, cx, cy, "
+                + "radius_of_gyration, aspect_ratio) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            try db.cachedStatement(sql: sql).execute(arguments: [
+                c.frame, c.index, c.columns, c.surfaceColumns, c.atoms, c.area, c.perimeter, c.centreX, c.centreY,
+                c.radiusOfGyration, c.aspectRatio.isFinite ? c.aspectRatio : nil])
+        }
         if let state = r.resumeState {
             try db.execute(sql: """
                 INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
@@ -318,6 +332,7 @@ public final class FrameStore: Sendable {
                        arguments: [base, base + Int64(StoreSchema.maxColumnsPerFrame - 1)])
         try db.execute(sql: "DELETE FROM events WHERE written_with = ?", arguments: [k])
         try db.execute(sql: "DELETE FROM facets WHERE frame = ?", arguments: [k])
+        try db.execute(sql: "DELETE FROM particles WHERE frame = ?", arguments: [k])
         try db.execute(sql: "DELETE FROM frames WHERE id = ?", arguments: [k])
     }
 

@@ -225,6 +225,31 @@ public struct FacetRecord: Codable, Sendable, Equatable {
 }
 
 /// A counting model (mixture or scaled library): one Gaussian per atom count.
+/// One particle in a frame: a connected group of columns. Lengths in Å (px without a pixel
+/// size), areas in Å² (px²), centre in px.
+public struct ParticleRecord: Codable, Sendable, Equatable {
+    public var frame: Int
+    /// Index in its frame, largest particle first.
+    public var index: Int
+    public var columns: Int
+    public var surfaceColumns: Int
+    /// Sum of its columns' counts; nil when not all are counted.
+    public var atoms: Int?
+    public var area: Double
+    public var perimeter: Double
+    public var centreX: Double
+    public var centreY: Double
+    public var radiusOfGyration: Double
+    public var aspectRatio: Double
+
+    public init(frame: Int, index: Int, columns: Int, surfaceColumns: Int, atoms: Int?, area: Double, perimeter: Double,
+                centreX: Double, centreY: Double, radiusOfGyration: Double, aspectRatio: Double) {
+        self.frame = frame; self.index = index; self.columns = columns; self.surfaceColumns = surfaceColumns
+        self.atoms = atoms; self.area = area; self.perimeter = perimeter; self.centreX = centreX
+        self.centreY = centreY; self.radiusOfGyration = radiusOfGyration; self.aspectRatio = aspectRatio
+    }
+}
+
 public struct CountingModelRecord: Codable, Sendable, Equatable {
     /// Stable identifier ("gmm-10-…", "lib-…").
     public var id: String
@@ -252,14 +277,18 @@ public struct FrameResult: Sendable {
     public var columns: [ColumnRecord]
     public var events: [EventRecord]
     public var facets: [FacetRecord]
+    /// Particles (connected groups of columns).
+    public var particles: [ParticleRecord]
     /// The model that counted this frame, stored if not yet present (must match `frame.modelID`).
     public var model: CountingModelRecord?
     /// Opaque pipeline state to resume from after a restart (e.g. the tracker), saved with the frame.
     public var resumeState: Data?
 
     public init(frame: FrameRecord, columns: [ColumnRecord] = [], events: [EventRecord] = [],
-                facets: [FacetRecord] = [], model: CountingModelRecord? = nil, resumeState: Data? = nil) {
+                facets: [FacetRecord] = [], particles: [ParticleRecord] = [], model: CountingModelRecord? = nil,
+                resumeState: Data? = nil) {
         self.frame = frame; self.columns = columns; self.events = events; self.facets = facets
+        self.particles = particles
         self.model = model; self.resumeState = resumeState
     }
 }

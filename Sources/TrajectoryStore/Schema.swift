@@ -24,8 +24,27 @@ public enum StoreSchema {
         m.registerMigration("v1-tables") { db in try db.execute(sql: tables) }
         m.registerMigration("v1-indexes") { db in try db.execute(sql: indexes) }
         m.registerMigration("v1-views") { db in try db.execute(sql: views) }
+        m.registerMigration("v2-particles") { db in try db.execute(sql: particles) }
         return m
     }
+
+    /// Per-frame particles (connected groups of columns), added in version 2.
+    static let particles = """
+        CREATE TABLE particles (
+            frame INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            columns INTEGER NOT NULL,
+            surface_columns INTEGER NOT NULL,
+            atoms INTEGER,
+            area REAL NOT NULL,
+            perimeter REAL NOT NULL,
+            cx REAL NOT NULL,
+            cy REAL NOT NULL,
+            radius_of_gyration REAL NOT NULL,
+            aspect_ratio REAL,
+            PRIMARY KEY (frame, idx)
+        ) WITHOUT ROWID;
+        """
 
     static let tables = """
         PRAGMA application_id = \(applicationID);

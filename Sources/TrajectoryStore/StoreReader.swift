@@ -441,6 +441,29 @@ public final class StoreReader: Sendable {
         }
     }
 
+    /// Particles per frame (largest first within a frame), filtered by frames, time and
+    /// temperature; `limit` caps the rows.
+    public func particles(_ filter: StoreFilter = StoreFilter()) throws -> [ParticleRecord] {
+        try reader.read { db in
+            var conditions: [String] = []
+            var arguments = StatementArguments()
+            if let r = filter.frames { conditions.append("p.frame BETWEEN ? AND ?"); arguments += [r.lowerBound, r.upperBound] }
+            if let r = filter.time { conditions.append("f.acquired_at BETWEEN ? AND ?"); arguments += [r.lowerBound, r.upperBound] }
+            if let r = filter.temperature { conditions.append("f.temperature BETWEEN ? AND ?"); arguments += [r.lowerBound, r.upperBound] }
+            var sql = "SELECT p.* FROM particles p LEFT JOIN frames f ON f.id = p.frame"
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY p.frame, p.idx"
+            if let limit = filter.limit { sql += " LIMIT ?"; arguments += [limit] }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { r in
+                let aspect: Double? = r["aspect_ratio"]
+                return ParticleRecord(frame: r["frame"], index: r["idx"], columns: r["columns"],
+                                      surfaceColumns: r["surface_columns"], atoms: r["atoms"], area: r["area"],
+                                      perimeter: r["perimeter"], centreX: r["cx"], centreY: r["cy"],
+                                      radiusOfGyration: r["radius_of_gyration"], aspectRatio: aspect ?? .infinity)
+            }
+        }
+    }
+
     /// Bytes used by each table and index (needs SQLite's dbstat table; reads the whole file).
     public func spaceUsed() throws -> [String: Int] {
         try reader.read { db in

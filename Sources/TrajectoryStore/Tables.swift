@@ -51,6 +51,19 @@ public enum StoreTables {
         ]
     }
 
+    /// `export particles` and `query particles`.
+    public static let particleHeaders = ["frame", "idx", "columns", "surface_columns", "atoms", "area", "perimeter",
+                                         "cx", "cy", "radius_of_gyration", "aspect_ratio"]
+
+    public static func particleRow(_ p: ParticleRecord) -> [Cell] {
+        [
+            .int(p.frame), .int(p.index), .int(p.columns), .int(p.surfaceColumns), .integer(p.atoms),
+            .number(p.area, digits: 6), .number(p.perimeter, digits: 6), .fixed(p.centreX, places: 3),
+            .fixed(p.centreY, places: 3), .number(p.radiusOfGyration, digits: 6),
+            .number(p.aspectRatio.isFinite ? p.aspectRatio : nil, digits: 4),
+        ]
+    }
+
     // MARK: Queries
 
     public static func summary(_ s: StoreSummary) -> ResultTable {
@@ -116,6 +129,10 @@ public enum StoreTables {
 
     public static func facets(_ facets: [FacetRecord]) -> ResultTable {
         ResultTable(headers: facetHeaders, rows: facets.map(facetRow))
+    }
+
+    public static func particles(_ particles: [ParticleRecord]) -> ResultTable {
+        ResultTable(headers: particleHeaders, rows: particles.map(particleRow))
     }
 
     static func relative(_ t: Double?, _ start: Double?) -> Cell {

@@ -13,5 +13,6 @@ struct StemTrack: AsyncParsableCommand {
             y = row index, centre of pixel (0,0) at (0,0)) and in Å when the pixel size is known.
             """,
         version: "0.1.0",
-        subcommands: [Fit.self, Count.self, Track.self, Watch.self, QueryCommand.self, ExportCommand.self, Simulate.self])
+        subcommands: [Fit.self, Count.self, Track.self, Watch.self, StructureCommand.self, QueryCommand.self, ExportCommand.self, Simulate.self,
+                      Serve.self, ReportCommand.self])
 }
