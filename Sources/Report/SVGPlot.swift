@@ -107,7 +107,7 @@ public struct SVGPlot: Sendable {
     private func label(_ v: Double) -> String {
         let a = abs(v)
         if a != 0 && (a < 1e-3 || a >= 1e5) { return String(format: "%.1e", v) }
-        return String(format: "%g", (v * 1e6).rounded() / 1e6)
+        return String(format: "%g", (v * 1e6).rounded() / 1e6 + 0)   // + 0: no "-0"
     }
 
     /// Several charts side by side in one SVG document.

@@ -89,12 +89,15 @@ struct Track: AsyncParsableCommand {
         var index = 0
         var frameSize = 0
         let started = Date()
+        // A bar with rate and ETA on a terminal; the per-frame lines below otherwise.
+        var bar = Progress("fitting", total: files.count, unit: "files")
         for (n, file) in files.enumerated() {
+            defer { if bar.isTerminal { bar.update(n + 1) } }
             let name = (file as NSString).lastPathComponent
             let frames: [Frame]
             do { frames = try TIFFReader.read(path: file) } catch {
                 failures.append(["file": name, "frame": String(index), "error": error.description])
-                progress("[\(n + 1)/\(files.count)] \(name): skipped, \(error.description)")
+                bar.log("[\(n + 1)/\(files.count)] \(name): skipped, \(error.description)")
                 index += 1
                 continue
             }
@@ -105,7 +108,7 @@ struct Track: AsyncParsableCommand {
                 let fit: FrameFit
                 do { fit = try fitter.fit(frame) } catch {
                     failures.append(["file": label, "frame": String(index), "error": "\(error)"])
-                    progress("[\(n + 1)/\(files.count)] \(label): skipped, fit failed: \(error)")
+                    bar.log("[\(n + 1)/\(files.count)] \(label): skipped, fit failed: \(error)")
                     continue
                 }
                 let image = RegistrationImage(width: frame.width, height: frame.height, pixels: frame.pixels)
@@ -118,11 +121,12 @@ struct Track: AsyncParsableCommand {
                 previousImage = noImageRegistration ? nil : image
                 frameSize = max(frameSize, frame.width, frame.height)
                 fitted.append(FittedFrame(index: index, file: label, columns: fit.columns, pixelSize: fit.pixelSize, imageShift: imageShift))
-                progress(String(format: "[%d/%d] %@: %d columns, fit %.2f s%@", n + 1, files.count, label, fit.columns.count,
+                if !bar.isTerminal { progress(String(format: "[%d/%d] %@: %d columns, fit %.2f s%@", n + 1, files.count, label, fit.columns.count,
                                 Date().timeIntervalSince(t0),
-                                imageShift.map { String(format: ", image shift (%.2f, %.2f) px", $0.x, $0.y) } ?? ""))
+                                imageShift.map { String(format: ", image shift (%.2f, %.2f) px", $0.x, $0.y) } ?? "")) }
             }
         }
+        bar.finish()
         guard !fitted.isEmpty else { throw ValidationError("no frame could be read and fitted (\(failures.count) failures; see above)") }
 
         // 2. Count.
@@ -138,7 +142,9 @@ struct Track: AsyncParsableCommand {
         var series: SeriesTracker
         do { series = try SeriesTracker(settings: settings) } catch { throw ValidationError(error.description) }
         series.smoothCounts = !noSmoothing
+        var linkBar = Progress("linking", total: fitted.count)
         for (k, f) in fitted.enumerated() {
+            if linkBar.isTerminal { linkBar.update(k + 1) }
             let detections = Detection.from(f.columns, pixelSize: f.pixelSize, counts: counted.counts[k])
             let drift: DriftInput = f.imageShift.map { .hint($0) } ?? .estimate
             do {
@@ -146,6 +152,7 @@ struct Track: AsyncParsableCommand {
                                modelID: counted.modelIDs[k], drift: drift)
             } catch { throw ValidationError(error.description) }
         }
+        linkBar.finish()
         let result = series.finish(models: counted.models)
 
         // 4. Write.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import HTTPAPI
+import Hummingbird
 import Logging
 import ServiceLifecycle
 
@@ -51,6 +53,9 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Stop after this many frames (for tests and benchmarks).")
     var stopAfter: Int?
 
+    @Option(help: "Also serve the live dashboard and JSON API on this address, HOST:PORT (e.g. 127.0.0.1:8080).")
+    var http: String?
+
     func run() async throws {
         var c = WatchConfiguration()
         if let config {
@@ -68,8 +73,19 @@ struct Watch: AsyncParsableCommand {
         var logger = Logger(label: "stemtrack")
         logger.logLevel = .info
         let service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if let http {
+            let address: HTTPAddress
+            do { address = try HTTPAddress(parsing: http) } catch { throw ValidationError("\(error)") }
+            let log = logger
+            let app = APIServer.application(databasePath: service.databasePath, address: address, logger: log) { port in
+                log.info("dashboard on http://\(address.host):\(port)/")
+            }
+            services.append(.init(service: app))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -205,7 +205,9 @@ final class EndpointTests: XCTestCase {
             XCTAssertEqual(type, "text/html; charset=utf-8")
             let html = String(decoding: body, as: UTF8.self)
             XCTAssertTrue(html.contains("<script>"), "the page's script is inline")
-            XCTAssertFalse(html.contains("http://") || html.contains("https://"), "no external resources")
+            for external in ["src=\"http", "href=\"http", "<link", "@import", "url(http", "fetch(\"http"] {
+                XCTAssertFalse(html.contains(external), "no external resources: found \(external)")
+            }
             try await api.error("/api/nothing", status: 404)
             try await api.error("/api/frames/3/nothing", status: 404)
         }

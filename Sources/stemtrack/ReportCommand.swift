@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Report
+import TrajectoryStore
+
+/// `stemtrack report`: a self-contained HTML report of a stored run.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained HTML report of a stored run (inline SVG plots, no network).",
+        discussion: """
+            Contents: run summary; atoms and columns against time and temperature; facet lengths per \
+            family against time; the last frame's cross-section histogram with its counting model, its \
+            ICL curve and its column map coloured by atom count; the events table (first 2,000). \
+            Example: stemtrack report --db /data/run/stemtrack.sqlite --out run.html
+            """)
+
+    @Option(help: "SQLite database written by 'stemtrack watch'.")
+    var db: String
+
+    @Option(help: "HTML file to write.")
+    var out: String = "report.html"
+
+    @Option(help: "Title (default: the database's directory name).")
+    var title: String?
+
+    func run() async throws {
+        let reader: StoreReader
+        do { reader = try StoreReader(path: db) } catch { throw ValidationError("\(error)") }
+        let name = title ?? "stemtrack report: " + ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        var bar: Progress? = nil
+        var stage = ""
+        let html = try RunReport().html(reader: reader, title: name) { s, done, total in
+            if s.rawValue != stage {
+                bar?.finish()
+                stage = s.rawValue
+                bar = Progress("report: " + stage, total: max(total, 1), unit: s == .frames ? "frames" : "steps")
+            }
+            bar?.update(done, total: max(total, 1))
+        }
+        bar?.finish()
+        do { try html.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+            throw ValidationError("\(out): cannot write the report (\(error.localizedDescription))")
+        }
+        FileHandle.standardError.write(Data("stemtrack: wrote \(out) (\(html.utf8.count / 1024) KiB)\n".utf8))
+    }
+}

@@ -1,0 +1,200 @@
+// API latency at overnight scale (issue 8): a generated store (default 30,000 frames × 1,000
+// columns, one transaction per frame as the daemon writes), served by the dashboard's
+// Hummingbird application on a loopback port; GET latencies over HTTP (URLSession, keep-alive)
+// and of the handler alone (DashboardAPI called in process), median and p95.
+//
+//   swift build -c release --product stemtrack-api-bench
+//   .build/release/stemtrack-api-bench                          # 30,000 × 1,000, /tmp/stemtrack-api-bench.sqlite
+//   .build/release/stemtrack-api-bench --frames 2000 --keep     # smaller; --reuse measures an existing file
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPAPI
+import TrajectoryStore
+
+struct Arguments {
+    var frames = 30_000
+    var columns = 1_000
+    var db = "/tmp/stemtrack-api-bench.sqlite"
+    var repeats = 200
+    var keep = false
+    var reuse = false
+
+    init() {
+        var it = CommandLine.arguments.dropFirst().makeIterator()
+        func value(_ name: String) -> String {
+            guard let v = it.next() else { fail("\(name) needs a value") }
+            return v
+        }
+        while let a = it.next() {
+            switch a {
+            case "--frames": frames = Int(value(a)) ?? frames
+            case "--columns": columns = Int(value(a)) ?? columns
+            case "--db": db = value(a)
+            case "--repeats": repeats = Int(value(a)) ?? repeats
+            case "--keep": keep = true
+            case "--reuse": reuse = true; keep = true
+            case "-h", "--help":
+                print("usage: stemtrack-api-bench [--frames N] [--columns M] [--db PATH] [--repeats R] [--keep] [--reuse]")
+                exit(0)
+            default: fail("unknown argument \(a)")
+            }
+        }
+        guard frames >= 10, (1...16_384).contains(columns), repeats >= 10 else { fail("need --frames ≥ 10, 1 ≤ --columns ≤ 16384, --repeats ≥ 10") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("stemtrack-api-bench: \(message)\n".utf8))
+    exit(2)
+}
+func log(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// splitmix64.
+struct Random {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// The store benchmark's series, trimmed: a grid of columns drifting slowly, 0.5 % of tracks
+/// renewed per frame, counts 1–20, two events and six facets per frame, a model per 1,000 frames.
+func frame(_ k: Int, columns: Int, random: inout Random, trackOf: inout [Int], nextTrack: inout Int, counts: inout [Int]) -> FrameResult {
+    let side = Int(Double(columns).squareRoot().rounded(.up))
+    for i in 1..<columns where random.unit() < 0.005 {
+        trackOf[i] = nextTrack; nextTrack += 1; counts[i] = 1 + Int(random.next() % 20)
+    }
+    var list: [ColumnRecord] = []
+    list.reserveCapacity(columns)
+    for i in 0..<columns {
+        if random.unit() < 0.01 { counts[i] = max(1, counts[i] + (random.unit() < 0.5 ? -1 : 1)) }
+        let n = counts[i]
+        let noise: Double = 1 + 0.02 * (random.unit() - 0.5)
+        let cs: Double = 0.0312 * pow(Double(n), 0.92) * noise
+        let gx: Double = Double(i % side) * 12.3, gy: Double = Double(i / side) * 12.3
+        let x: Double = 40 + gx + 0.0005 * Double(k) + 0.05 * random.unit()
+        let y: Double = 40 + gy - 0.001 * Double(k) + 0.05 * random.unit()
+        let area: Double = 2 * Double.pi * 3.3 * 3.3 * 0.0147
+        let height: Double = cs / area
+        list.append(ColumnRecord(x: x, y: y, sigmaX: 0.03, sigmaY: 0.03, width: 3.3, height: height,
+                                 sigmaHeight: 0.001, crossSection: cs, crlbX: 0.025, crlbY: 0.025, count: n, track: trackOf[i]))
+    }
+    let events: [EventRecord] = k == 0 ? [] : [
+        EventRecord(kind: "count_change", frame: k, x: list[k % columns].x, y: list[k % columns].y, track: trackOf[k % columns],
+                    before: 3, after: 2, delta: -1, confidence: 0.9),
+        EventRecord(kind: "hop", frame: k, x: list[(k * 7) % columns].x, y: 50, track: trackOf[(k * 7) % columns],
+                    otherTrack: trackOf[(k * 7 + 1) % columns], confidence: 0.8),
+    ]
+    var facets: [FacetRecord] = []
+    for j in 0..<6 {
+        let x0: Double = 40 + Double(j) * 50
+        let family = j % 2 == 0 ? "{111}" : "{100}"
+        facets.append(FacetRecord(frame: k, index: j, family: family, x0: x0, y0: 40, x1: x0 + 40, y1: 60,
+                                  columns: 5 + j, length: 12.5, angle: Double(j) * 60))
+    }
+    let model = CountingModelRecord(id: "gmm-20-bench\(k / 1000)", source: "mixture", counts: Array(1...20),
+                                    means: (1...20).map { 0.0312 * pow(Double($0), 0.92) },
+                                    proportions: Array(repeating: 0.05, count: 20), sigma: 0.002)
+    let t = 1_750_000_000.0 + Double(k) * 0.5
+    let record = FrameRecord(frame: k, path: "frame_" + String(100_000 + k).dropFirst() + ".tif",
+                             contentHash: String(random.next(), radix: 16) + String(random.next(), radix: 16),
+                             fileSize: 2_101_248, modified: t, acquiredAt: t, temperature: 300 + Double(k) * 0.01,
+                             imageWidth: 1024, imageHeight: 1024, pixelSize: 0.1211, background: 0.01, sharedWidth: 3.3,
+                             estimator: "least-squares", iterations: 12, converged: true, modelID: model.id,
+                             timings: StageTimings(fit: 0.4, total: 0.5))
+    return FrameResult(frame: record, columns: list, events: events, facets: facets, model: model)
+}
+
+let args = Arguments()
+let reusing = args.reuse && FileManager.default.fileExists(atPath: args.db)
+if !reusing {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) }
+    log("stemtrack-api-bench: writing \(args.frames) frames × \(args.columns) columns → \(args.db)")
+    let store = try FrameStore(path: args.db)
+    let run = try store.beginRun(RunRecord(softwareVersion: "api-bench"))
+    var random = Random(state: 8)
+    var trackOf = Array(0..<args.columns), nextTrack = args.columns
+    var counts = (0..<args.columns).map { _ in 1 + Int(random.next() % 20) }
+    let t0 = now()
+    var last = t0
+    for k in 0..<args.frames {
+        try store.write(frame(k, columns: args.columns, random: &random, trackOf: &trackOf, nextTrack: &nextTrack, counts: &counts),
+                        run: run.id!)
+        if now() - last > 15 { last = now(); log(String(format: "  %d frames, %.0f s", k + 1, now() - t0)) }
+    }
+    try store.endRun(run.id!)
+    try store.checkpoint(truncate: true)
+    log(String(format: "  written in %.0f s", now() - t0))
+}
+let summary = try StoreReader(path: args.db).summary()
+let fileMB = Double((try FileManager.default.attributesOfItem(atPath: args.db)[.size] as? Int) ?? 0) / 1e6
+let middle = (summary.lastFrame ?? 0) / 2
+
+// Server on a free loopback port.
+let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+let app = APIServer.application(databasePath: args.db, address: HTTPAddress(host: "127.0.0.1", port: 0)) { port in
+    portContinuation.yield(port)
+}
+let server = Task { try await app.run() }
+func firstPort(_ stream: AsyncStream<Int>) async -> Int? {
+    var iterator = stream.makeAsyncIterator()
+    return await iterator.next()
+}
+guard let port = await firstPort(ports) else { fail("server did not start") }
+let base = "http://127.0.0.1:\(port)"
+let session = URLSession(configuration: .ephemeral)
+
+func httpGet(_ path: String) async throws -> (Int, Int) {
+    let (data, response) = try await session.data(from: URL(string: base + path)!)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, data.count)
+}
+
+struct Row { var name: String; var bytes: Int; var http: [Double]; var handler: [Double] }
+func percentile(_ v: [Double], _ p: Double) -> Double { let s = v.sorted(); return s[min(s.count - 1, Int(Double(s.count - 1) * p + 0.5))] }
+
+let api = DashboardAPI(store: StoreAccess(path: args.db))
+let cases: [(String, String, @Sendable () async throws -> Void)] = [
+    ("/api/summary (whole run)", "/api/summary", { _ = try await api.summary(try QueryParameters([], allowed: [])) }),
+    ("/api/frames/\(middle)/columns (\(args.columns) columns)", "/api/frames/\(middle)/columns",
+     { _ = try await api.columns(frame: middle) }),
+    ("/api/frames?limit=1000&after=\(middle)", "/api/frames?limit=1000&after=\(middle)",
+     { _ = try await api.frames(try QueryParameters([("limit", "1000"), ("after", "\(middle)")], allowed: ["limit", "after"])) }),
+    ("/api/tracks/0 (\(summary.frames) points)", "/api/tracks/0",
+     { _ = try await api.track(0, try QueryParameters([], allowed: [])) }),
+]
+var rows: [Row] = []
+for (name, path, handler) in cases {
+    let (status, bytes) = try await httpGet(path)   // warm-up (and first-request cost excluded)
+    guard status == 200 else { fail("\(path): HTTP \(status)") }
+    var http: [Double] = [], direct: [Double] = []
+    for _ in 0..<args.repeats {
+        let t = now(); _ = try await httpGet(path); http.append(now() - t)
+    }
+    for _ in 0..<args.repeats {
+        let t = now(); try await handler(); direct.append(now() - t)
+    }
+    rows.append(Row(name: name, bytes: bytes, http: http, handler: direct))
+}
+server.cancel()
+
+func ms(_ s: Double) -> String { String(format: "%.2f", s * 1000) }
+print("""
+
+    Store: \(summary.frames) frames × \(summary.columns / max(1, summary.okFrames)) columns (\(summary.columns) column rows), \(String(format: "%.0f", fileMB)) MB; \(args.repeats) requests each, sequential, keep-alive.
+
+    | request | response bytes | HTTP median ms | HTTP p95 ms | handler median ms | handler p95 ms |
+    |---|---|---|---|---|---|
+    """)
+for r in rows {
+    print("| `\(r.name)` | \(r.bytes) | \(ms(percentile(r.http, 0.5))) | \(ms(percentile(r.http, 0.95))) | \(ms(percentile(r.handler, 0.5))) | \(ms(percentile(r.handler, 0.95))) |")
+}
+if !args.keep { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
+exit(0)
