@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TrajectoryStoreTests", dependencies: [
             "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure"]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [

@@ -49,9 +49,11 @@ public struct FrameTruth: Sendable, Equatable, Codable {
     public var atoms: Int
     /// Columns in ascending id order.
     public var columns: [ColumnTruth]
+    /// True facets (reshaping series only; see ``TruthFacet``).
+    public var facets: [TruthFacet]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case index, file, dx = "dx_px", dy = "dy_px", jump, background, atoms, columns
+        case index, file, dx = "dx_px", dy = "dy_px", jump, background, atoms, columns, facets
     }
 }
 

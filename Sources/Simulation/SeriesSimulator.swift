@@ -149,7 +149,11 @@ public struct SeriesSimulator: Sendable {
 
     /// The series truth around already computed frame truths.
     func seriesTruth(frames: [FrameTruth]) -> SeriesTruth {
-        SeriesTruth(settings: settings, nearestColumnDistance: settings.crystal.nearestColumnDistance,
+        var frames = frames
+        if settings.reshaping != nil {
+            for k in frames.indices { frames[k].facets = truthFacets(frames[k].index) }
+        }
+        return SeriesTruth(settings: settings, nearestColumnDistance: settings.crystal.nearestColumnDistance,
                     atomSpacing: settings.crystal.atomSpacingAlongColumn, atoms: particle.atomCount,
                     frames: frames, hops: hops)
     }

@@ -68,6 +68,11 @@ struct Simulate: AsyncParsableCommand {
                                valueName: "P"))
     var hopProbability: Double = SurfaceHopModel().probability
 
+    @Flag(help: ArgumentHelp("Reshaping particle (replaces hopping): from a sphere of --radius to an 18 Å envelope "
+                             + "truncated by {111} planes at 13.6 Å and {100} planes at 12 Å, as facets develop during heating. "
+                             + "truth.json then also lists each frame's true facets."))
+    var reshape = false
+
     @Option(help: ArgumentHelp("Write one frame every this many seconds, like a live acquisition "
                                + "(default: as fast as possible).", valueName: "seconds"))
     var interval: Double?
@@ -107,6 +112,7 @@ struct Simulate: AsyncParsableCommand {
         s.drift.jumpProbability = jumpProbability
         s.drift.jumpMagnitude = jumpPx
         s.hopping.probability = hopProbability
+        if reshape { s.reshaping = .faceting }
         s.detector = DetectorModel(gain: gain, offset: offset, readNoise: readNoise)
         return s
     }
