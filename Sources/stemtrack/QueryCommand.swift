@@ -16,8 +16,10 @@ struct QueryCommand: ParsableCommand {
               stemtrack query tracks --db run.sqlite --region 0,0,256,256 --min-observations 100
               stemtrack query track 42 --db run.sqlite --format csv
               stemtrack query events --db run.sqlite --type hop,merge --temperature 400:450
+              stemtrack query facets --db run.sqlite --family {111} --temperature 300:400 --totals
+              stemtrack query particles --db run.sqlite --format csv
             """,
-        subcommands: [Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self])
+        subcommands: [Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self, Particles.self])
 
     /// The store, the frame selection and the output shared by every query.
     struct Common: ParsableArguments {
@@ -182,13 +184,49 @@ struct QueryCommand: ParsableCommand {
         @Option(help: "At most this many facets.")
         var limit: Int?
 
+        @Flag(help: "One row per frame and family: number of facets, their columns and total length.")
+        var totals = false
+
         func run() throws {
             let reader = try common.open()
             var filter = try common.filter(reader)
             filter.kinds = StoreRange.list(family)
             filter.region = try region.map(StoreRange.region)
+            if !totals { filter.limit = limit }
+            let facets = try reader.facets(filter)
+            guard totals else { try common.emit(StoreTables.facets(facets)); return }
+            var frameFilter = try common.filter(reader)
+            frameFilter.limit = nil
+            let temperature = Dictionary(try reader.frames(frameFilter).map { ($0.frame, $0.temperature) }, uniquingKeysWith: { a, _ in a })
+            var groups: [String: (frame: Int, family: String, n: Int, columns: Int, length: Double)] = [:]
+            for f in facets {
+                let key = "\(f.frame) \(f.family ?? "")"
+                var g = groups[key] ?? (f.frame, f.family ?? "", 0, 0, 0)
+                g.n += 1; g.columns += f.columns ?? 0; g.length += f.length ?? 0
+                groups[key] = g
+            }
+            let rows = groups.values.sorted { ($0.frame, $0.family) < ($1.frame, $1.family) }.prefix(limit ?? Int.max).map { g in
+                [Cell.int(g.frame), Cell.number(temperature[g.frame] ?? nil, digits: 5), Cell.string(g.family), Cell.int(g.n),
+                 Cell.int(g.columns), Cell.number(g.length, digits: 6)]
+            }
+            try common.emit(ResultTable(headers: ["frame", "temperature", "family", "facets", "columns", "length"], rows: Array(rows)))
+        }
+    }
+
+    struct Particles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Particles per frame: columns, surface columns, atoms, area, perimeter, centre, size and shape.")
+
+        @OptionGroup var common: Common
+
+        @Option(help: "At most this many rows.")
+        var limit: Int?
+
+        func run() throws {
+            let reader = try common.open()
+            var filter = try common.filter(reader)
             filter.limit = limit
-            try common.emit(StoreTables.facets(try reader.facets(filter)))
+            try common.emit(StoreTables.particles(try reader.particles(filter)))
         }
     }
 }
