@@ -62,7 +62,9 @@ public struct Crystal: Sendable, Hashable, Codable, CustomStringConvertible {
         self.lattice = lattice; self.latticeConstant = latticeConstant; self.zoneAxis = zoneAxis
     }
 
-    public var description: String { "\(lattice.rawValue) a = \(latticeConstant) Å along [\(zoneAxis)]" }
+    public var description: String {
+        "\(lattice.rawValue) a = \((latticeConstant * 1000).rounded() / 1000) Å along [\(zoneAxis)]"
+    }
 
     /// Zone axes compared when the crystal is not configured: the low-index axes of each lattice.
     public static let commonZoneAxes: [(CrystalLattice, Direction)] = [
