@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "Simulation", dependencies: ["TIFFFrame"]),
+        .target(name: "Simulation", dependencies: ["TIFFFrame", "Structure"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
         .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "AtomCount"]),
         .target(name: "HTTPAPI", dependencies: [

@@ -1,3 +1,5 @@
+import Structure
+
 /// The crystal direction [u v w] along which the beam travels (cubic Miller indices, reduced to
 /// the smallest integers). Encoded in JSON as text, e.g. `"110"` or `"1-10"`.
 public struct ZoneAxis: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -18,21 +20,14 @@ public struct ZoneAxis: Sendable, Hashable, Codable, CustomStringConvertible {
     /// [111]: hexagonal column pattern.
     public static let z111 = ZoneAxis(1, 1, 1)
 
-    /// Parses "110", "[110]", "1-10", "[1 -1 0]", "1,1,0".
+    /// Parses "110", "[110]", "1-10", "[1 -1 0]", "1,1,0" (as ``Structure/Direction``).
     public init?(_ text: String) {
-        var digits: [Int] = []
-        var sign = 1
-        for ch in text where !"[] ,<>".contains(ch) {
-            if ch == "-" { sign = -1; continue }
-            guard let d = ch.wholeNumberValue else { return nil }
-            digits.append(sign * d); sign = 1
-        }
-        guard digits.count == 3, digits.contains(where: { $0 != 0 }) else { return nil }
-        self.init(digits[0], digits[1], digits[2])
+        guard let d = Direction(text) else { return nil }
+        self.init(d.u, d.v, d.w)
     }
 
     /// "110", "1-10" (minus before a negative index).
-    public var description: String { [u, v, w].map { $0 < 0 ? "-\(-$0)" : "\($0)" }.joined() }
+    public var description: String { Direction(u, v, w).description }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -16,6 +16,26 @@ final class WriteReadTests: XCTestCase {
         return (store, run.id!)
     }
 
+    func testParticlesRoundTripAndValidation() throws {
+        let (store, run) = try makeStore()
+        var r = FrameResult(frame: FrameRecord(frame: 0, path: "/d/f0.tif", contentHash: "h0"))
+        r.particles = [
+            ParticleRecord(frame: 0, index: 0, columns: 131, surfaceColumns: 41, atoms: 786, area: 669.02, perimeter: 90.52,
+                           centreX: 195.61, centreY: 166.45, radiusOfGyration: 9.32, aspectRatio: 1.111),
+            ParticleRecord(frame: 0, index: 1, columns: 3, surfaceColumns: 3, atoms: nil, area: 15.3, perimeter: 4.8,
+                           centreX: 20, centreY: 30, radiusOfGyration: 1.2, aspectRatio: .infinity),
+        ]
+        XCTAssertEqual(try store.write(r, run: run), .inserted)
+        let read = try StoreReader(path: path).particles()
+        XCTAssertEqual(read, r.particles, "a straight line of columns (aspect ∞) is stored as NULL and read back as ∞")
+        var bad = FrameResult(frame: FrameRecord(frame: 1, path: "/d/f1.tif", contentHash: "h1"))
+        bad.particles = [r.particles[0]]
+        XCTAssertThrowsError(try store.write(bad, run: run)) { error in
+            XCTAssertEqual(error as? StoreError, .invalidFrame(frame: 1, reason: "particle 0 belongs to frame 0"))
+        }
+        XCTAssertEqual(try StoreReader(path: path).particles(StoreFilter(frames: 1...1)), [])
+    }
+
     func testSchemaMigrationsAndPragmas() throws {
         let (store, _) = try makeStore()
         try store.pool.writeWithoutTransaction { db in
@@ -23,9 +43,9 @@ final class WriteReadTests: XCTestCase {
             XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 1, "NORMAL on the writer connection")
             XCTAssertEqual(try Int32.fetchOne(db, sql: "PRAGMA application_id"), StoreSchema.applicationID)
             XCTAssertEqual(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"),
-                           ["v1-tables", "v1-indexes", "v1-views"])
+                           ["v1-tables", "v1-indexes", "v1-views", "v2-particles"])
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
-            for t in ["runs", "frames", "columns", "track_points", "tracks", "events", "facets", "counting_models",
+            for t in ["runs", "frames", "columns", "track_points", "tracks", "events", "facets", "particles", "counting_models",
                       "store_meta", "resume_state", "column_values", "track_history", "track_summary"] {
                 XCTAssertTrue(tables.contains(t), t)
             }
