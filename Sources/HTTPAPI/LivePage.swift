@@ -38,6 +38,7 @@ td,th{border-bottom:1px solid #ddd;padding:2px 4px;text-align:right}
  <div class="panel"><h2>Columns against time</h2><div id="columnsTime"></div></div>
  <div class="panel"><h2>Atoms against temperature</h2><div id="atomsTemp"></div></div>
  <div class="panel"><h2>Facet length per family against time</h2><div id="facets"></div></div>
+ <div class="panel"><h2>Facet length per family against temperature</h2><div id="facetsTemp"></div></div>
  <div class="panel wide"><h2>Events (latest 40)</h2><div id="events"></div></div>
 </div>
 <script>
@@ -174,6 +175,13 @@ function drawSeries(){
     all.push(...pts); series.push({kind:"line", points:pts, colour:palette[i % palette.length], label:fam});
   });
   chart("facets", {x: extent(all.map(p=>p[0])), y: extent(all.map(p=>p[1]).concat([0])), xLabel:"time (min)", yLabel:"total length (Å)", series});
+  const temps = {}; for (const f of state.frames) if (f.temperature !== undefined && f.temperature !== null) temps[f.frame] = f.temperature;
+  const tSeries = [], tAll = [];
+  Object.keys(byFamily).sort().forEach((fam, i) => {
+    const pts = Object.keys(byFamily[fam]).map(Number).filter(k => temps[k] !== undefined).sort((a,b)=>a-b).map(k => [temps[k], byFamily[fam][k]]);
+    tAll.push(...pts); tSeries.push({kind:"dots", points:pts, colour:palette[i % palette.length], label:fam});
+  });
+  chart("facetsTemp", {x: extent(tAll.map(p=>p[0])), y: extent(tAll.map(p=>p[1]).concat([0])), xLabel:"temperature (°C)", yLabel:"total length (Å)", series: tSeries});
 }
 
 async function drawEvents(){

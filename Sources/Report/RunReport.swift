@@ -56,7 +56,8 @@ public struct RunReport: Sendable {
             temperaturePlot(frames, title: "Atoms against temperature", yLabel: "atoms") { $0.atoms.map(Double.init) },
             temperaturePlot(frames, title: "Columns against temperature", yLabel: "columns") { Double($0.columnCount) },
         ]))
-        sections.append(section("Facets", [facetPlot(facets, frames: frames, start: start)]))
+        sections.append(section("Facets", [facetPlot(facets, frames: frames, start: start),
+                                           facetPlot(facets, frames: frames, start: start, againstTemperature: true)]))
         if let last {
             sections.append(section("Last frame (\(last.frame))", [
                 histogram(columns, model: model, frame: last.frame),
@@ -116,21 +117,28 @@ public struct RunReport: Sendable {
         return figure(p)
     }
 
-    func facetPlot(_ facets: [FacetRecord], frames: [FrameRecord], start: Double?) -> String {
-        var times: [Int: Double] = [:]
-        for f in frames { if let t = f.acquiredAt { times[f.frame] = (t - (start ?? t)) / 60 } }
+    /// Total facet length per family and frame against acquisition time (min) or, with
+    /// `againstTemperature`, against the frame's temperature (°C; frames without one left out).
+    func facetPlot(_ facets: [FacetRecord], frames: [FrameRecord], start: Double?, againstTemperature: Bool = false) -> String {
+        let title = "Facet length per family against " + (againstTemperature ? "temperature" : "time")
+        var axis: [Int: Double] = [:]
+        for f in frames {
+            if againstTemperature { if let c = f.temperature { axis[f.frame] = c } }
+            else if let t = f.acquiredAt { axis[f.frame] = (t - (start ?? t)) / 60 }
+        }
         var sums: [String: [Int: Double]] = [:]
         for f in facets { sums[f.family ?? "?", default: [:]][f.frame, default: 0] += f.length ?? 0 }
-        guard !sums.isEmpty else { return empty("Facet length per family against time (no facets stored)") }
+        guard !sums.isEmpty else { return empty(title + " (no facets stored)") }
         let series = sums.keys.sorted().map { family in
-            (family, downsample(sums[family]!.keys.sorted().compactMap { k in times[k].map { ($0, sums[family]![k]!) } }))
+            (family, downsample(sums[family]!.keys.sorted().compactMap { k in axis[k].map { ($0, sums[family]![k]!) } }))
         }
         let all = series.flatMap(\.1)
-        var p = SVGPlot(title: "Facet length per family against time", xLabel: "time (min)", yLabel: "total length (Å)",
-                        x: range(all.map(\.0)), y: range(all.map(\.1) + [0]))
+        guard !all.isEmpty else { return empty(title + " (no temperatures stored)") }
+        var p = SVGPlot(title: title, xLabel: againstTemperature ? "temperature (°C)" : "time (min)",
+                        yLabel: "total length (Å)", x: range(all.map(\.0)), y: range(all.map(\.1) + [0]))
         for (i, (family, pts)) in series.enumerated() {
             let colour = Self.palette[i % Self.palette.count]
-            p.line(pts, stroke: colour)
+            if againstTemperature { p.markers(pts, fill: colour, radius: 2) } else { p.line(pts, stroke: colour) }
             p.legend(family, colour: colour)
         }
         return figure(p)

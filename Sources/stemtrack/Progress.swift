@@ -10,12 +10,14 @@ struct Progress {
     let isTerminal: Bool
     let logInterval: Double
     private let started = Date()
-    private var lastShown = Date.distantPast
+    /// Logs start quiet: the first line comes after `logInterval` (or at the end).
+    private var lastShown: Date
     private(set) var done = 0
 
     init(_ label: String, total: Int, unit: String = "frames", logInterval: Double = 5,
          isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
         self.label = label; self.total = total; self.unit = unit; self.isTerminal = isTerminal; self.logInterval = logInterval
+        lastShown = isTerminal ? .distantPast : Date()
     }
 
     /// The bar or line for `done` of `total` after `elapsed` seconds.

@@ -23,7 +23,7 @@ final class BrowserTests: XCTestCase {
         try await body("http://127.0.0.1:\(port)/")
     }
 
-    static let charts = ["hist", "icl", "atomsTime", "columnsTime", "atomsTemp", "facets"]
+    static let charts = ["hist", "icl", "atomsTime", "columnsTime", "atomsTemp", "facets", "facetsTemp"]
 
     func testLivePageRendersFrameOverlayAndPlots() async throws {
         let chromium = try Chromium.find()
@@ -80,8 +80,8 @@ final class BrowserTests: XCTestCase {
         try html.write(toFile: file, atomically: true, encoding: .utf8)
         let (dom, log) = try await chromium.dom("file://" + file, budget: 2000)
         XCTAssertEqual(attribute("data-state", of: "<body", in: dom), "rendered")
-        // 4 series plots, facets, histogram, ICL, column map.
-        XCTAssertEqual(attribute("data-plots", of: "<body", in: dom), "8")
+        // 4 series plots, facets against time and temperature, histogram, ICL, column map.
+        XCTAssertEqual(attribute("data-plots", of: "<body", in: dom), "9")
         XCTAssertTrue(dom.contains("gmm-8-b (6 frames)"))
         XCTAssertTrue(dom.contains("{111}") && dom.contains("{100}"), "facet families in the legend")
         XCTAssertEqual(dom.components(separatedBy: "<tr><td>").count - 1, 12, "one table row per event")
