@@ -128,7 +128,10 @@ function drawHistogram(cols){
   const xs = cols.columns.map(c => c.crossSection).filter(isFinite);
   const model = state.models[cols.modelID];
   const [lo, hi] = extent(xs.concat(model ? [Math.min(...model.means) - 3*model.sigma, Math.max(...model.means) + 3*model.sigma] : []));
-  const nb = Math.max(10, Math.min(80, Math.round(Math.sqrt(xs.length) * 2))), bw = (hi-lo)/nb;
+  // Bins of about 2σ/3 when the model's width is known (so its peaks are resolved), else ~2√n.
+  const nb = model && model.sigma > 0 ? Math.max(10, Math.min(200, Math.round((hi-lo) / (model.sigma * 2/3))))
+                                      : Math.max(10, Math.min(80, Math.round(Math.sqrt(xs.length) * 2)));
+  const bw = (hi-lo)/nb;
   const bars = Array.from({length: nb}, (_, i) => ({lo: lo + i*bw, hi: lo + (i+1)*bw, value: 0}));
   for (const x of xs) bars[Math.min(nb-1, Math.max(0, Math.floor((x-lo)/bw)))].value += 1;
   const series = [{kind:"bars", bars, colour:"#9ecae1", points:[], label:"columns"}];

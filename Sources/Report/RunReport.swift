@@ -150,7 +150,9 @@ public struct RunReport: Sendable {
         var lo = xs.min()!, hi = xs.max()!
         if let m = model, let a = m.means.min(), let b = m.means.max() { lo = min(lo, a - 3 * m.sigma); hi = max(hi, b + 3 * m.sigma) }
         if hi <= lo { hi = lo + 1 }
-        let nb = max(10, min(80, Int((Double(xs.count).squareRoot() * 2).rounded())))
+        // Bins of about 2σ/3 when the model's width is known (its peaks resolved), else ~2√n.
+        let nb = model.map { $0.sigma > 0 ? max(10, min(200, Int(((hi - lo) / ($0.sigma * 2 / 3)).rounded()))) : 0 }
+            .flatMap { $0 > 0 ? $0 : nil } ?? max(10, min(80, Int((Double(xs.count).squareRoot() * 2).rounded())))
         let w = (hi - lo) / Double(nb)
         var counts = [Double](repeating: 0, count: nb)
         for x in xs { counts[min(nb - 1, max(0, Int((x - lo) / w)))] += 1 }
