@@ -1,6 +1,7 @@
 import Foundation
 
-/// The one-line live status: frames done, rate, lag, and the last frame's columns and atoms.
+/// The one-line live status: frames done, rate, lag (with the time to clear it while a backlog
+/// is being re-processed), and the last frame's columns and atoms.
 /// On a terminal it rewrites one line; otherwise (systemd journal, a file) it prints a line at
 /// most every `logInterval` seconds.
 public struct StatusLine: Sendable {
@@ -34,8 +35,13 @@ public struct StatusLine: Sendable {
 
     public var text: String {
         let name = lastFile.split(separator: "/").last.map(String.init) ?? lastFile
-        return String(format: "frames %d (%d failed) · %.2f frames/s · lag %d · last %@: %d columns, %@ atoms, %.2f s",
-                      frames, failed, rate, pending, name, lastColumns, lastAtoms.map(String.init) ?? "–", lastLatency)
+        var lag = "lag \(pending)"
+        if pending > 0, rate > 0 {
+            let t = Int((Double(pending) / rate).rounded())
+            lag += String(format: " (ETA %d:%02d:%02d)", t / 3600, t / 60 % 60, t % 60)
+        }
+        return String(format: "frames %d (%d failed) · %.2f frames/s · %@ · last %@: %d columns, %@ atoms, %.2f s",
+                      frames, failed, rate, lag, name, lastColumns, lastAtoms.map(String.init) ?? "–", lastLatency)
     }
 
     public mutating func show(force: Bool = false) {
