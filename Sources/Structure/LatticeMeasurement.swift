@@ -73,7 +73,7 @@ public struct MeasuredLattice: Sendable, Codable, Equatable {
         // Refinement: least squares over all vectors with integer coefficients.
         var residual = 0.0, pairs = 0
         for _ in 0..<3 {
-            var m = MeasuredLattice(a1: a1, a2: a2, residual: 0, pairs: 0)
+            let m = MeasuredLattice(a1: a1, a2: a2, residual: 0, pairs: 0)
             var sii = 0.0, sij = 0.0, sjj = 0.0, sxi = SIMD2<Double>(0, 0), sxj = SIMD2<Double>(0, 0)
             var ss = 0.0, used = 0
             for v in vectors {
@@ -89,7 +89,6 @@ public struct MeasuredLattice: Sendable, Codable, Equatable {
             a1 = (sjj * sxi - sij * sxj) / det
             a2 = (sii * sxj - sij * sxi) / det
             (a1, a2) = reduce(a1, a2)
-            m = MeasuredLattice(a1: a1, a2: a2, residual: 0, pairs: 0)
             residual = (ss / Double(used)).squareRoot(); pairs = used
         }
         return MeasuredLattice(a1: a1, a2: a2, residual: residual, pairs: pairs)

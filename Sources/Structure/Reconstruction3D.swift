@@ -99,8 +99,9 @@ public struct StackRelaxation: Sendable {
     public init(nearestNeighbourDistance: Double) { sigma = nearestNeighbourDistance / pow(2, 1.0 / 6) }
 
     /// Total LJ energy of the model, ε.
-    public func energy(_ m: ColumnStackModel) -> Double {
-        let pairs = neighbourPairs(m)
+    public func energy(_ m: ColumnStackModel) -> Double { energy(m, pairs: neighbourPairs(m)) }
+
+    private func energy(_ m: ColumnStackModel, pairs: [[Int]]) -> Double {
         var e = 0.0
         for c in m.x.indices { e += selfEnergy(m, c) }
         for (c, list) in pairs.enumerated() { for d in list where d > c { e += pairEnergy(m, c, d, m.shift[c], m.shift[d]) } }
@@ -111,7 +112,7 @@ public struct StackRelaxation: Sendable {
     public func relax(_ model: ColumnStackModel) -> (model: ColumnStackModel, energy: Double, accepted: Int) {
         var m = model
         let pairs = neighbourPairs(m)
-        var e = energy(m)
+        var e = energy(m, pairs: pairs)
         var best = (m, e)
         var rng = SplitMix64(seed: seed)
         var accepted = 0

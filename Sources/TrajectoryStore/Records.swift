@@ -170,7 +170,8 @@ public struct StoredColumn: Codable, Sendable, Equatable {
 public struct EventRecord: Codable, Sendable, Equatable {
     /// Assigned by the store.
     public var id: Int64?
-    /// appear, vanish, count_change, hop, merge, split (any short name is accepted).
+    /// appear, vanish, count_change, hop, merge, split, facet_appeared, facet_vanished, facet_grew,
+    /// facet_shrank (any short name is accepted).
     public var kind: String
     /// Frame at which the new state is first seen.
     public var frame: Int

@@ -92,7 +92,7 @@ struct ExportCommand: ParsableCommand {
 
         @OptionGroup var common: Common
 
-        @Option(help: "Event types, comma separated (appear, vanish, count_change, hop, merge, split).")
+        @Option(help: "Event types, comma separated (appear, vanish, count_change, hop, merge, split, facet_appeared, facet_vanished, facet_grew, facet_shrank).")
         var type: [String] = []
 
         @Option(help: "Only events involving this track.")

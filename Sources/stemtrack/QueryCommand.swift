@@ -142,11 +142,11 @@ struct QueryCommand: ParsableCommand {
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Events (appear, vanish, count_change, hop, merge, split) with position, tracks and confidence.")
+            abstract: "Events (column: appear, vanish, count_change, hop, merge, split; facet: facet_appeared, …) with position, tracks and confidence.")
 
         @OptionGroup var common: Common
 
-        @Option(help: "Event types, comma separated (appear, vanish, count_change, hop, merge, split).")
+        @Option(help: "Event types, comma separated (appear, vanish, count_change, hop, merge, split, facet_appeared, facet_vanished, facet_grew, facet_shrank).")
         var type: [String] = []
 
         @Option(help: "Region x0,y0,x1,y1, px.")
