@@ -125,18 +125,11 @@ public struct FramePipeline: Sendable {
                                            drift: Tracking.Point?)
         -> (facets: [FacetRecord], particles: [ParticleRecord], events: [EventRecord]) {
         guard let structure else { return ([], [], []) }
-        var analyzer = structure
-        if analyzer.settings.pixelSize == nil && pixelSize != nil {
-            var s = analyzer.settings
-            s.pixelSize = pixelSize
-            guard let a = try? StructureAnalyzer(settings: s) else { return ([], [], []) }
-            analyzer = a
-        }
         let input = columns.map { StructureColumn(x: $0.x, y: $0.y, count: $0.count, track: $0.track) }
-        guard let st = try? analyzer.analyze(input) else { return ([], [], []) }
+        guard let st = try? structure.analyze(input, framePixelSize: pixelSize) else { return ([], [], []) }
         var tracker = state.facets ?? FacetTracker()
         let (ids, changes) = tracker.update(frame: frame, facets: st.facets, driftX: drift?.x ?? 0, driftY: drift?.y ?? 0,
-                                            lengthScale: analyzer.settings.pixelSize ?? 1)
+                                            lengthScale: st.pixelSize ?? 1)
         state.facets = tracker
         let facets = st.facets.enumerated().map { k, f in
             FacetRecord(frame: frame, index: k, family: f.family, x0: f.x0, y0: f.y0, x1: f.x1, y1: f.y1,

@@ -57,6 +57,8 @@ public struct FrameStructure: Sendable, Codable, Equatable {
     public var particle: [Int?]
     /// Per column: its lattice site (coefficients of the reduced basis; per particle origin).
     public var site: [LatticeOffset?]
+    /// Pixel size used, Å/px (nil: lengths in px).
+    public var pixelSize: Double?
     /// "Å", or "px" without a pixel size.
     public var lengthUnit: String
 }
@@ -76,16 +78,19 @@ public struct StructureAnalyzer: Sendable {
         self.settings = settings
     }
 
-    public func analyze(_ columns: [StructureColumn]) throws(StructureError) -> FrameStructure {
+    /// The structure of one frame's columns. `framePixelSize` (Å, e.g. from the file) is used when
+    /// the settings give none.
+    public func analyze(_ columns: [StructureColumn], framePixelSize: Double? = nil) throws(StructureError) -> FrameStructure {
+        let pixelSize = settings.pixelSize ?? framePixelSize.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
         let points = columns.map { Point(x: $0.x, y: $0.y) }
         let lattice = try MeasuredLattice.measure(points)
-        let candidates = ZoneAxisMatch.rank(lattice, pixelSize: settings.pixelSize,
+        let candidates = ZoneAxisMatch.rank(lattice, pixelSize: pixelSize,
                                             latticeConstant: settings.crystal?.latticeConstant)
         let crystal: Crystal
         let misfit: Double
         if let c = settings.crystal {
             crystal = c
-            misfit = ZoneAxisMatch.rank(lattice, pixelSize: settings.pixelSize, latticeConstant: c.latticeConstant,
+            misfit = ZoneAxisMatch.rank(lattice, pixelSize: pixelSize, latticeConstant: c.latticeConstant,
                                         zoneAxes: [(c.lattice, c.zoneAxis)])[0].misfit
         } else {
             let best = candidates[0]
@@ -104,7 +109,7 @@ public struct StructureAnalyzer: Sendable {
                 surface[i] = model.neighbourOffsets.contains { !occupied.contains(s + $0) }
             }
         }
-        let scale = settings.pixelSize ?? 1
+        let scale = pixelSize ?? 1
         let xy = columns.map { SIMD2($0.x, $0.y) }
         let counts = columns.map(\.count), tracks = columns.map(\.track)
         let groups = indexing.groups.filter { $0.count >= settings.minimumParticleColumns }
@@ -122,6 +127,6 @@ public struct StructureAnalyzer: Sendable {
         }
         return FrameStructure(lattice: lattice, crystal: crystal, misfit: misfit, candidates: Array(candidates.prefix(4)),
                               particles: particles, facets: facets, surface: surface, particle: particleOf,
-                              site: indexing.site, lengthUnit: settings.pixelSize == nil ? "px" : "Å")
+                              site: indexing.site, pixelSize: pixelSize, lengthUnit: pixelSize == nil ? "px" : "Å")
     }
 }

@@ -188,10 +188,10 @@ struct StructureCommand: AsyncParsableCommand {
         var families = Set<String>()
         var results: [(TrajectoryStore.FrameRecord, FrameStructure?)] = []
         let progress = stored.count > 20
+        let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: pixelSize))
         for (n, f) in stored.enumerated() {
             let columns = try reader.columns(frame: f.frame).map { StructureColumn(x: $0.x, y: $0.y, count: $0.count, track: $0.track) }
-            let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: pixelSize ?? f.pixelSize))
-            let st = try? analyzer.analyze(columns)
+            let st = try? analyzer.analyze(columns, framePixelSize: f.pixelSize)
             families.formUnion(st?.facets.map(\.family) ?? [])
             results.append((f, st))
             if progress && (n + 1) % 50 == 0 {
