@@ -63,13 +63,14 @@ let package = Package(
             name: "stemtrack-track-bench",
             dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation"],
             path: "bench/TrackBenchmark"),
+        .target(name: "BenchSupport", dependencies: ["TrajectoryStore"], path: "bench/Support"),
         .executableTarget(
             name: "stemtrack-store-bench",
-            dependencies: ["TrajectoryStore"],
+            dependencies: ["TrajectoryStore", "BenchSupport"],
             path: "bench/StoreBenchmark"),
         .executableTarget(
             name: "stemtrack-api-bench",
-            dependencies: ["TrajectoryStore", "HTTPAPI"],
+            dependencies: ["TrajectoryStore", "HTTPAPI", "BenchSupport"],
             path: "bench/APIBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

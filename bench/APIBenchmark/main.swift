@@ -10,6 +10,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import BenchSupport
 import HTTPAPI
 import TrajectoryStore
 
@@ -49,70 +50,6 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("stemtrack-api-bench: \(message)\n".utf8))
     exit(2)
 }
-func log(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-/// splitmix64.
-struct Random {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
-
-/// The store benchmark's series, trimmed: a grid of columns drifting slowly, 0.5 % of tracks
-/// renewed per frame, counts 1–20, two events and six facets per frame, a model per 1,000 frames.
-func frame(_ k: Int, columns: Int, random: inout Random, trackOf: inout [Int], nextTrack: inout Int, counts: inout [Int]) -> FrameResult {
-    let side = Int(Double(columns).squareRoot().rounded(.up))
-    for i in 1..<columns where random.unit() < 0.005 {
-        trackOf[i] = nextTrack; nextTrack += 1; counts[i] = 1 + Int(random.next() % 20)
-    }
-    var list: [ColumnRecord] = []
-    list.reserveCapacity(columns)
-    for i in 0..<columns {
-        if random.unit() < 0.01 { counts[i] = max(1, counts[i] + (random.unit() < 0.5 ? -1 : 1)) }
-        let n = counts[i]
-        let noise: Double = 1 + 0.02 * (random.unit() - 0.5)
-        let cs: Double = 0.0312 * pow(Double(n), 0.92) * noise
-        let gx: Double = Double(i % side) * 12.3, gy: Double = Double(i / side) * 12.3
-        let x: Double = 40 + gx + 0.0005 * Double(k) + 0.05 * random.unit()
-        let y: Double = 40 + gy - 0.001 * Double(k) + 0.05 * random.unit()
-        let area: Double = 2 * Double.pi * 3.3 * 3.3 * 0.0147
-        let height: Double = cs / area
-        list.append(ColumnRecord(x: x, y: y, sigmaX: 0.03, sigmaY: 0.03, width: 3.3, height: height,
-                                 sigmaHeight: 0.001, crossSection: cs, crlbX: 0.025, crlbY: 0.025, count: n, track: trackOf[i]))
-    }
-    let events: [EventRecord] = k == 0 ? [] : [
-        EventRecord(kind: "count_change", frame: k, x: list[k % columns].x, y: list[k % columns].y, track: trackOf[k % columns],
-                    before: 3, after: 2, delta: -1, confidence: 0.9),
-        EventRecord(kind: "hop", frame: k, x: list[(k * 7) % columns].x, y: 50, track: trackOf[(k * 7) % columns],
-                    otherTrack: trackOf[(k * 7 + 1) % columns], confidence: 0.8),
-    ]
-    var facets: [FacetRecord] = []
-    for j in 0..<6 {
-        let x0: Double = 40 + Double(j) * 50
-        let family = j % 2 == 0 ? "{111}" : "{100}"
-        facets.append(FacetRecord(frame: k, index: j, family: family, x0: x0, y0: 40, x1: x0 + 40, y1: 60,
-                                  columns: 5 + j, length: 12.5, angle: Double(j) * 60))
-    }
-    let model = CountingModelRecord(id: "gmm-20-bench\(k / 1000)", source: "mixture", counts: Array(1...20),
-                                    means: (1...20).map { 0.0312 * pow(Double($0), 0.92) },
-                                    proportions: Array(repeating: 0.05, count: 20), sigma: 0.002)
-    let t = 1_750_000_000.0 + Double(k) * 0.5
-    let record = FrameRecord(frame: k, path: "frame_" + String(100_000 + k).dropFirst() + ".tif",
-                             contentHash: String(random.next(), radix: 16) + String(random.next(), radix: 16),
-                             fileSize: 2_101_248, modified: t, acquiredAt: t, temperature: 300 + Double(k) * 0.01,
-                             imageWidth: 1024, imageHeight: 1024, pixelSize: 0.1211, background: 0.01, sharedWidth: 3.3,
-                             estimator: "least-squares", iterations: 12, converged: true, modelID: model.id,
-                             timings: StageTimings(fit: 0.4, total: 0.5))
-    return FrameResult(frame: record, columns: list, events: events, facets: facets, model: model)
-}
-
 let args = Arguments()
 let reusing = args.reuse && FileManager.default.fileExists(atPath: args.db)
 if !reusing {
@@ -120,14 +57,11 @@ if !reusing {
     log("stemtrack-api-bench: writing \(args.frames) frames × \(args.columns) columns → \(args.db)")
     let store = try FrameStore(path: args.db)
     let run = try store.beginRun(RunRecord(softwareVersion: "api-bench"))
-    var random = Random(state: 8)
-    var trackOf = Array(0..<args.columns), nextTrack = args.columns
-    var counts = (0..<args.columns).map { _ in 1 + Int(random.next() % 20) }
+    var series = StoreSeries(columns: args.columns)
     let t0 = now()
     var last = t0
     for k in 0..<args.frames {
-        try store.write(frame(k, columns: args.columns, random: &random, trackOf: &trackOf, nextTrack: &nextTrack, counts: &counts),
-                        run: run.id!)
+        try store.write(series.frame(k), run: run.id!)
         if now() - last > 15 { last = now(); log(String(format: "  %d frames, %.0f s", k + 1, now() - t0)) }
     }
     try store.endRun(run.id!)
