@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets with a shim header.
@@ -32,23 +33,30 @@ let package = Package(
         .target(name: "Structure", dependencies: ["Tracking"]),
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
+        // Service plumbing shared by the daemon and the HTTP server: systemd notification,
+        // journald-aware logging, health and Prometheus metrics.
+        .target(name: "Monitoring", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "Daemon", dependencies: [
-            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "CInotifyTools",
+            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "CInotifyTools", "Monitoring",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Simulation", dependencies: ["TIFFFrame", "Structure"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
         .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "AtomCount"]),
         .target(name: "HTTPAPI", dependencies: [
-            "Report", "TrajectoryStore", "TIFFFrame", "AtomCount",
+            "Report", "TrajectoryStore", "TIFFFrame", "AtomCount", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [
                 "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "Daemon", "Simulation",
-                "Report", "HTTPAPI",
+                "Report", "HTTPAPI", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -81,7 +89,8 @@ let package = Package(
         .testTarget(name: "TrajectoryStoreTests", dependencies: [
             "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
+                                                        "ColumnFit", "Monitoring"]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [

@@ -29,7 +29,14 @@ public struct ColumnFitter: Sendable {
     public func fit(_ frame: Frame, start: [(x: Double, y: Double)]?) throws(FitError) -> FrameFit {
         let w = frame.width, h = frame.height
         guard w >= 8, h >= 8 else { throw .frameTooSmall(frame: frame.label, width: w, height: h) }
-        let image = frame.pixels.map(Double.init)
+        var image = frame.pixels.map(Double.init)
+        guard let defects = PixelDefects.repair(&image, width: w, height: h) else {
+            let bad = image.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            throw .unusablePixels(frame: frame.label, nonFinite: bad, total: image.count)
+        }
+        guard let lo = image.min(), let hi = image.max(), hi > lo else {
+            throw .flatImage(frame: frame.label, value: image.first ?? 0)
+        }
         let valid = ImageStatistics.validMask(image, width: w, height: h)
         let finder = ColumnFinder(settings: settings)
         let found = finder.find(image, width: w, height: h, valid: valid)
@@ -48,6 +55,9 @@ public struct ColumnFitter: Sendable {
             throw .diverged(frame: frame.label, detail: "linear height solve failed at the start")
         }
         var run = engine.run(&params, image: image, weighted: false, prune: start == nil)
+        guard params.count > 0 else {
+            throw .noSignificantColumns(frame: frame.label, candidates: points.count, significance: settings.significance)
+        }
 
         var detector: DetectorCalibration? = nil
         switch settings.detector {
@@ -100,10 +110,13 @@ public struct ColumnFitter: Sendable {
         var columns = slots.drain().compactMap { $0 }
         columns.sort { $0.y != $1.y ? $0.y < $1.y : $0.x < $1.x }
         let background = weighted ? final.background * unit.gain + unit.offset : final.background
-        return FrameFit(columns: columns, background: background,
-                        sharedWidth: settings.widthMode == .same ? final.rho.first : nil,
-                        pixelSize: settings.pixelSize ?? frame.pixelSize, scales: found.scales,
-                        detector: detector, estimator: estimatorUsed, iterations: run.iterations,
-                        converged: run.converged, removedColumns: points.count - columns.count)
+        var fit = FrameFit(columns: columns, background: background,
+                           sharedWidth: settings.widthMode == .same ? final.rho.first : nil,
+                           pixelSize: settings.pixelSize ?? frame.pixelSize, scales: found.scales,
+                           detector: detector, estimator: estimatorUsed, iterations: run.iterations,
+                           converged: run.converged, removedColumns: points.count - columns.count)
+        fit.repairedPixels = defects
+        fit.warnings = FitPlausibility.warnings(fit, imageRange: (lo, hi), width: w, height: h)
+        return fit
     }
 }

@@ -20,6 +20,7 @@ struct FitEngine: Sendable {
 
     /// First heights and background for the starting positions and width.
     func initialHeights(_ p: inout ModelParameters, image: [Double]) -> Bool {
+        guard p.count > 0 else { return false }
         let windows = p.windows(cutoff: settings.cutoff, width: width, height: height)
         guard let s = solver(for: image).solve(image: image, weights: nil, windows: windows,
                                    positions: positions(p), fixedBackground: fixedBackground) else { return false }
@@ -38,6 +39,8 @@ struct FitEngine: Sendable {
             guard prune else { break }
             let removed = pruneColumns(&p, image: image)
             if removed == 0 { break }
+            // Every column insignificant: nothing left to fit (the caller reports it).
+            if p.count == 0 { total.converged = false; break }
             _ = initialHeights(&p, image: image)
         }
         return total
@@ -51,7 +54,7 @@ struct FitEngine: Sendable {
         let local = LocalFit(fitWidth: settings.widthMode == .perColumn, maxSteps: 2)
         let solver = solver(for: image)
         var step = 0.02
-        guard settings.maxIterations > 0 else { return Run(iterations: 0, converged: false) }
+        guard settings.maxIterations > 0, p.count > 0 else { return Run(iterations: 0, converged: false) }
         for it in 1...settings.maxIterations {
             let windows = p.windows(cutoff: settings.cutoff, width: width, height: height)
             let model = p.render(windows, width: width, height: height)
@@ -109,7 +112,7 @@ struct FitEngine: Sendable {
     /// Returns the relative change of ρ.
     private func updateSharedWidth(_ p: inout ModelParameters, image: [Double], weights: [Double]?,
                                    solver: HeightSolver, step: inout Double) -> Double {
-        let rho0 = p.rho[0]
+        guard let rho0 = p.rho.first, rho0.isFinite, rho0 > 0 else { return 0 }
         let pos = positions(p)
         // Trial widths stay below 1.1 ρ; windows reach cutoff·ρ + 1 px on each side.
         let reach = 2 * (settings.cutoff * rho0 * 1.1 + 1)

@@ -21,4 +21,16 @@ public struct FrameFit: Sendable {
     public var converged: Bool
     /// Columns found by the finder and removed by the fit (insignificant or duplicate).
     public var removedColumns: Int
+    /// Non-finite and isolated outlier pixels replaced before the fit (``PixelDefects``).
+    public var repairedPixels = PixelDefects.Report()
+    /// Why the result is physically implausible, if it is (``FitPlausibility``); empty: nothing noticed.
+    public var warnings: [String] = []
+
+    public init(columns: [Column], background: Double, sharedWidth: Double?, pixelSize: Double?,
+                scales: ColumnFinder.Scales, detector: DetectorCalibration?, estimator: FitSettings.Estimator,
+                iterations: Int, converged: Bool, removedColumns: Int) {
+        self.columns = columns; self.background = background; self.sharedWidth = sharedWidth
+        self.pixelSize = pixelSize; self.scales = scales; self.detector = detector; self.estimator = estimator
+        self.iterations = iterations; self.converged = converged; self.removedColumns = removedColumns
+    }
 }

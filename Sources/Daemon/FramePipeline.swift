@@ -58,6 +58,9 @@ public struct FramePipeline: Sendable {
                                  modified: file.modified, acquiredAt: acquired, temperature: temperature,
                                  imageWidth: frame.width, imageHeight: frame.height,
                                  pixelSize: fitSettings.pixelSize ?? frame.pixelSize)
+        record.device = file.device
+        record.inode = file.inode
+        record.changed = file.changed
         var timings = StageTimings(read: readSeconds)
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
         let t0 = clock()
@@ -97,6 +100,12 @@ public struct FramePipeline: Sendable {
         record.driftY = links?.drift.y
         record.modelID = model?.id
         record.timings = timings
+        var warnings = fit.warnings
+        if fit.repairedPixels.total > 0 {
+            warnings.append("\(fit.repairedPixels.nonFinite) NaN/Inf and \(fit.repairedPixels.outliers) isolated outlier "
+                + "pixels (hot, saturated or dead) replaced by their neighbours' median")
+        }
+        record.quality = warnings.isEmpty ? nil : warnings.joined(separator: "; ")
         record.processedAt = Date().timeIntervalSince1970
         let columns = fit.columns.enumerated().map { i, c in
             ColumnRecord(x: c.x, y: c.y, sigmaX: c.sigmaX.isFinite ? c.sigmaX : nil, sigmaY: c.sigmaY.isFinite ? c.sigmaY : nil,
@@ -149,12 +158,27 @@ public struct FramePipeline: Sendable {
         return (facets, particles, events)
     }
 
+    /// The same frame as `result` (same number, file and state), recorded as failed with `reason`:
+    /// for results the store cannot hold.
+    public func failedInstead(of result: FrameResult, reason: String) -> FrameResult {
+        var record = result.frame
+        record.status = .failed
+        record.error = reason
+        record.background = nil; record.sharedWidth = nil; record.modelID = nil
+        record.driftX = nil; record.driftY = nil
+        // The model stays: later frames counted with it refer to it.
+        return FrameResult(frame: record, model: result.model, resumeState: result.resumeState)
+    }
+
     /// A file that could not be read: recorded as failed with its reason.
     public mutating func failedFile(_ file: FileState?, path: String, reason: String, contentHash: String) -> FrameResult {
         let order = state.nextFrame
         state.nextFrame += 1
-        let record = TrajectoryStore.FrameRecord(frame: order, path: path, contentHash: contentHash, fileSize: file?.size,
+        var record = TrajectoryStore.FrameRecord(frame: order, path: path, contentHash: contentHash, fileSize: file?.size,
                                  modified: file?.modified, status: .failed, error: reason)
+        record.device = file?.device
+        record.inode = file?.inode
+        record.changed = file?.changed
         return FrameResult(frame: record, resumeState: try? JSONEncoder().encode(state))
     }
 

@@ -29,7 +29,42 @@ public struct FrameReadiness: Sendable {
     static func mayStillBeWriting(_ e: FrameReadError) -> Bool {
         switch e {
         case .emptyFile, .truncated, .corrupt, .notTIFF: return true
-        case .fileNotFound, .unsupportedColor, .unsupportedSampleType: return false
+        case .fileNotFound, .unsupportedColor, .unsupportedSampleType, .notRegularFile, .unreadable, .tooLarge: return false
+        }
+    }
+
+    /// The outcome of one look at a file, without waiting (the daemon's frame loop goes on with
+    /// other files and comes back to one that is ``Attempt/notYet``).
+    public enum Attempt: Sendable {
+        /// Read completely: its frames (pages), and any damaged later page that was dropped.
+        case frames([Frame], FileState, damagedPage: String?)
+        /// Unreadable, but it changed less than `quietPeriod` ago: the writer may still be writing.
+        case notYet(reason: String, FileState)
+        /// Unreadable for good (or unchanged for `quietPeriod`): record it failed with the reason.
+        case failed(reason: String, FileState)
+        /// The machine, not the file, is the problem (too many open files, an I/O error): retry later.
+        case environmental(reason: String, FileState)
+        /// The file is gone (renamed away or deleted before it was read).
+        case vanished
+    }
+
+    /// Reads `path` once. `now` is injectable for tests.
+    public func attempt(_ path: String, maxPixels: Int = TIFFReader.defaultMaxPixels,
+                        now: Double = Date().timeIntervalSince1970) -> Attempt {
+        guard let state = FileState.of(path) else { return .vanished }
+        var damaged: String? = nil
+        do {
+            let frames = try TIFFReader.read(path: path, maxPixels: maxPixels) { damaged = $0.description }
+            // Unchanged during the read: a complete file.
+            guard let after = FileState.of(path) else { return .vanished }
+            if after.sameVersion(as: state) { return .frames(frames, state, damagedPage: damaged) }
+            return .notYet(reason: "changed while it was read", after)
+        } catch {
+            if case .fileNotFound = error { return .vanished }
+            if error.isEnvironmental { return .environmental(reason: error.description, state) }
+            if !Self.mayStillBeWriting(error) { return .failed(reason: error.description, state) }
+            if now - state.modified >= quietPeriod { return .failed(reason: error.description, state) }
+            return .notYet(reason: error.description, state)
         }
     }
 
@@ -41,11 +76,11 @@ public struct FrameReadiness: Sendable {
         while true {
             let state = FileState.of(path)
             guard let state else { return .failed(reason: FrameReadError.fileNotFound(path: path).description, nil) }
-            if state != lastState { lastState = state; stableSince = now() }
+            if !(lastState.map { $0.sameVersion(as: state) } ?? false) { lastState = state; stableSince = now() }
             do {
                 let frames = try TIFFReader.read(path: path)
                 // Unchanged during the read: a complete file.
-                if FileState.of(path) == state { return .frames(frames, state) }
+                if let after = FileState.of(path), after.sameVersion(as: state) { return .frames(frames, state) }
             } catch {
                 if !Self.mayStillBeWriting(error) { return .failed(reason: error.description, state) }
                 if now() - stableSince >= quietPeriod { return .failed(reason: error.description, state) }

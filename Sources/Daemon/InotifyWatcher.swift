@@ -12,6 +12,8 @@ public final class InotifyWatcher: @unchecked Sendable {
         case file(String)
         /// The watched directory was deleted, moved or unmounted.
         case directoryGone(String)
+        /// The kernel's event queue overflowed: events were lost, the directory must be rescanned.
+        case overflow
     }
 
     public enum WatchError: Error, CustomStringConvertible {
@@ -34,17 +36,8 @@ public final class InotifyWatcher: @unchecked Sendable {
         self.scan = scan
         fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { throw WatchError.cannotWatch(path: scan.directory, errno: errno) }
-        try add(scan.directory)
-        if scan.recursive {
-            let fm = FileManager.default
-            if let e = fm.enumerator(atPath: scan.directory) {
-                while let rel = e.nextObject() as? String {
-                    var isDir: ObjCBool = false
-                    let path = scan.directory + "/" + rel
-                    if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue, !rel.hasPrefix(".") { try add(path) }
-                }
-            }
-        }
+        // The same walk as the scan: each directory once, links followed only when asked.
+        for dir in try scan.directories() { try add(dir) }
     }
 
     deinit { close(fd) }
@@ -80,6 +73,7 @@ public final class InotifyWatcher: @unchecked Sendable {
                         let nameStart = buffer + offset + MemoryLayout<inotify_event>.size
                         let name = event.len > 0 ? String(cString: nameStart.assumingMemoryBound(to: CChar.self)) : ""
                         offset += MemoryLayout<inotify_event>.size + Int(event.len)
+                        if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { continuation.yield(.overflow); continue }
                         lock.lock(); let dir = directories[event.wd]; lock.unlock()
                         guard let dir else { continue }
                         let mask = event.mask
@@ -93,7 +87,13 @@ public final class InotifyWatcher: @unchecked Sendable {
                         }
                         let path = dir + "/" + name
                         if mask & UInt32(IN_ISDIR) != 0 {
-                            if scan.recursive, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0, !name.hasPrefix(".") { try? add(path) }
+                            if scan.recursive, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0, !name.hasPrefix(".") {
+                                try? add(path)
+                                // Files may have landed in it before the watch was added.
+                                var sub = scan
+                                sub.directory = path
+                                for f in (try? sub.list()) ?? [] { continuation.yield(.file(f.path)) }
+                            }
                             continue
                         }
                         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, scan.accepts(name) {

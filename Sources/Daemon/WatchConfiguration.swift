@@ -34,8 +34,51 @@ public struct WatchConfiguration: Sendable, Equatable {
     /// Crystal lattice, lattice constant (Å) and zone axis (`crystal`, `lattice_constant`,
     /// `zone_axis`, given together); nil: the best match among common zone axes per frame.
     public var crystal: Crystal? = nil
+    /// Frames with more pixels are refused before reading (`max_pixels`); bounds the memory of one frame.
+    public var maxPixels = 4096 * 4096
+    /// In recursive mode, follow symbolically linked directories (`follow_symlinks`; loops are detected).
+    public var followSymlinks = false
+    /// Seconds one frame may take before the daemon counts as hung (`frame_timeout`): /healthz turns
+    /// unhealthy and the systemd watchdog is no longer fed, so systemd restarts it and the frame is
+    /// recorded as failed at the next start.
+    public var frameTimeout = 600.0
+    /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
 
     public init() {}
+
+    /// `key = value` lines for every setting, for the run record and for SIGHUP's change log.
+    public var keyValues: [(String, String)] {
+        func o<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "" }
+        var out: [(String, String)] = [
+            ("directory", directory), ("database", o(database)), ("recursive", "\(recursive)"),
+            ("patterns", patterns.joined(separator: ",")), ("poll", "\(poll)"), ("poll_interval", "\(pollInterval)"),
+            ("quiet_period", "\(quietPeriod)"), ("pixel_size", o(pixelSize)), ("background", o(background)),
+            ("gain", o(gain)), ("offset", "\(offset)"), ("count_window", "\(countWindow)"),
+            ("temperature_log", o(temperatureLog)), ("structure", "\(structure)"),
+            ("max_pixels", "\(maxPixels)"), ("follow_symlinks", "\(followSymlinks)"),
+            ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel),
+        ]
+        if let crystal {
+            out += [("crystal", crystal.lattice.rawValue), ("lattice_constant", "\(crystal.latticeConstant)"),
+                    ("zone_axis", "\(crystal.zoneAxis)")]
+        }
+        return out
+    }
+
+    /// The settings as a JSON object of strings (stored as the run's settings).
+    public var json: String {
+        let body = keyValues.map { k, v in "\"\(k)\":\"\(v.jsonEscaped)\"" }.joined(separator: ",")
+        return "{\(body)}"
+    }
+
+    /// Keys whose values differ between `self` and `other`, as "key: old → new".
+    public func changes(to other: WatchConfiguration) -> [String] {
+        let a = Dictionary(keyValues, uniquingKeysWith: { $1 }), b = Dictionary(other.keyValues, uniquingKeysWith: { $1 })
+        return Set(a.keys).union(b.keys).sorted().compactMap { k in
+            a[k] == b[k] ? nil : "\(k): '\(a[k] ?? "")' → '\(b[k] ?? "")'"
+        }
+    }
 
     public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case unreadable(String)
@@ -98,6 +141,20 @@ public struct WatchConfiguration: Sendable, Equatable {
             case "count_window": c.countWindow = max(1, Int(try number()))
             case "temperature_log": c.temperatureLog = value
             case "structure": c.structure = try flag()
+            case "max_pixels":
+                let n = try number()
+                guard n >= 64 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                c.maxPixels = Int(min(n, Double(Int32.max)))
+            case "follow_symlinks": c.followSymlinks = try flag()
+            case "frame_timeout":
+                let t = try number()
+                guard t > 0 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                c.frameTimeout = t
+            case "log_level":
+                guard ["trace", "debug", "info", "notice", "warning", "warn", "error", "critical"].contains(value.lowercased()) else {
+                    throw .badValue(file: file, line: i + 1, key: key, value: value)
+                }
+                c.logLevel = value.lowercased()
             case "crystal":
                 guard let l = CrystalLattice(rawValue: value.lowercased()) else {
                     throw .badValue(file: file, line: i + 1, key: key, value: value)
@@ -119,5 +176,22 @@ public struct WatchConfiguration: Sendable, Equatable {
             c.crystal = Crystal(lattice: lattice, latticeConstant: latticeConstant, zoneAxis: zoneAxis)
         }
         return c
+    }
+}
+
+extension String {
+    var jsonEscaped: String {
+        var out = ""
+        for u in unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
     }
 }

@@ -1,126 +1,493 @@
 import Foundation
 import Logging
+import Monitoring
 import ServiceLifecycle
 import TIFFFrame
 import TrajectoryStore
+import UnixSignals
 
 /// `stemtrack watch`: processes every frame already in the acquisition directory (backlog), then
-/// every frame that lands, in acquisition order, until SIGTERM/SIGINT. Each frame's results are
-/// committed in one transaction; on graceful shutdown the current frame is finished first, and after
-/// SIGKILL the next start resumes after the last committed frame (nothing committed is lost, nothing
-/// is stored twice: a frame is identified by path and content hash).
+/// every frame that lands, in acquisition order, until SIGTERM/SIGINT.
+///
+/// Contract, for a service nobody watches overnight:
+/// - **No frame stops it.** A frame is marked in progress (committed) before its analysis; a start
+///   that finds such a mark records that frame as failed ("the analysis crashed") and goes on, so a
+///   frame that kills the process is never retried in a loop. Unreadable, implausible or
+///   unstorable frames are stored as failed with the reason.
+/// - **Environmental failures pause, never end the run.** A full disk, a locked, read-only or
+///   vanished store: the frame's results are kept in memory, the failure is logged and reported
+///   (`/healthz`, `stemtrack_paused`), and the write is retried with back-off until it succeeds.
+/// - **Every frame exactly once.** The directory is canonicalised (relative and absolute paths
+///   are the same directory); a file is known by path, size and modification time, or by
+///   device and inode (renamed within the directory), before anything is read; a frame by the
+///   hash of its decoded pixels (a renamed or re-saved file is not stored again; pages already
+///   stored of a multi-page file that grows are skipped).
+/// - **Restarts take seconds.** Stored and failed files are recognised by `stat` alone; failed
+///   files are retried only when they change; a file that cannot be read yet does not hold up
+///   the files behind it (it is retried when it changes or its quiet period ends).
+/// - **One daemon per store** (``StoreLock``); SIGHUP re-reads the configuration.
+/// - **systemd**: `READY=1` after the resume and the backlog scan, `STATUS=` lines, `WATCHDOG=1`
+///   while the frame loop is alive and no frame has taken longer than `frame_timeout`.
 public struct WatchService: Service {
     public let configuration: WatchConfiguration
     public let logger: Logger
     /// Stop after this many frames were handled in this session (tests and benchmarks); nil: run until stopped.
     public var stopAfter: Int?
+    /// Shared with the HTTP server of `watch --http`.
+    public let health: DaemonHealth
+    public let metrics: DaemonMetrics
+    /// Re-reads the configuration on SIGHUP (nil: SIGHUP only logs that there is nothing to reload).
+    public var reloadConfiguration: (@Sendable () throws -> WatchConfiguration)?
+    public var notifier: SystemdNotifier
 
-    public init(configuration: WatchConfiguration, logger: Logger, stopAfter: Int? = nil) {
+    /// Environment variable naming a file-name substring on which the process aborts right after
+    /// marking the frame in progress. Test-only: it simulates an analysis that kills the process.
+    public static let testAbortVariable = "STEMTRACK_TEST_ABORT_ON"
+
+    public init(configuration: WatchConfiguration, logger: Logger, stopAfter: Int? = nil,
+                health: DaemonHealth = DaemonHealth(), metrics: DaemonMetrics = DaemonMetrics(),
+                notifier: SystemdNotifier = SystemdNotifier(),
+                reloadConfiguration: (@Sendable () throws -> WatchConfiguration)? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.stopAfter = stopAfter
+        self.health = health
+        self.metrics = metrics
+        self.notifier = notifier
+        self.reloadConfiguration = reloadConfiguration
     }
 
-    public var databasePath: String { configuration.database ?? configuration.directory + "/stemtrack.sqlite" }
+    /// The database: `database` if set, else `$STATE_DIRECTORY/stemtrack.sqlite` under systemd's
+    /// `StateDirectory=`, else `<directory>/stemtrack.sqlite`.
+    public var databasePath: String {
+        Self.databasePath(for: configuration)
+    }
+
+    public static func databasePath(for c: WatchConfiguration,
+                                    environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let db = c.database { return db }
+        if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !state.isEmpty {
+            return String(state) + "/stemtrack.sqlite"
+        }
+        return c.directory + "/stemtrack.sqlite"
+    }
+
+    /// The canonical absolute form of a directory (symbolic links and `..` resolved); the path
+    /// itself when it does not exist.
+    public static func canonical(_ path: String) -> String {
+        guard let r = realpath(path, nil) else { return path }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// Checks what can be checked before the loop starts: the database is not on a network file
+    /// system and no other daemon writes it. Throws ``WatchError``.
+    public func preflight() throws -> StoreLock {
+        let db = databasePath
+        let dir = (db as NSString).deletingLastPathComponent
+        if let fs = FileSystemKind.networkName(of: dir.isEmpty ? "." : dir) {
+            throw WatchError.networkDatabase(database: db, fileSystem: fs)
+        }
+        return try StoreLock(database: db)
+    }
 
     public func run() async throws {
-        let c = configuration
-        let store = try FrameStore(path: databasePath)
+        let lock = try preflight()
+        defer { lock.release() }
+        var loop = try await FrameLoop(service: self)
+        try await loop.run()
+    }
+}
+
+/// The mutable state of one `watch` session.
+struct FrameLoop {
+    let service: WatchService
+    var c: WatchConfiguration
+    var logger: Logger
+    let store: FrameStore
+    var pipeline: FramePipeline
+    let runID: Int64
+    var index: FrameIndex
+    var status = StatusLine()
+    var handled = 0
+    /// Files that could not be read yet, with when they were first tried.
+    var deferred: [String: Double] = [:]
+    var lastModel: String? = nil
+    let directory: String
+    let notifier: SystemdNotifier
+    var health: DaemonHealth { service.health }
+    var metrics: DaemonMetrics { service.metrics }
+
+    init(service: WatchService) async throws {
+        self.service = service
+        self.notifier = service.notifier
+        var c = service.configuration
+        logger = service.logger
+        directory = WatchService.canonical(c.directory)
+        c.directory = directory
+        self.c = c
+        service.health.update { $0.state = .starting }
+        notifier.status("starting: opening the store")
+        let path = service.databasePath
+        // Opening can fail for environmental reasons (locked, disk full at migration): retry.
+        var delay = 0.5
+        var opened: FrameStore? = nil
+        while opened == nil {
+            do {
+                opened = try FrameStore(path: path)
+            } catch StoreError.notAStore(let p) {
+                throw WatchError.notAStore(p)
+            } catch where FrameStore.isEnvironmental(error) {
+                let why = FrameStore.describe(error)
+                logger.error("\(path): \(why); retrying in \(delay) s")
+                service.health.update { $0.state = .paused; $0.message = why }
+                notifier.status("paused: \(why)")
+                if Task.isShuttingDownGracefully || Task.isCancelled { throw CancellationError() }
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                delay = min(30, delay * 2)
+            }
+        }
+        store = opened!
         let resume = try store.resumePoint()
-        var pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
+        pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
         if resume.frameCount > 0 {
             logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastRun?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
         }
-        let settingsJSON = String(describing: c)
-        let run = try store.beginRun(RunRecord(softwareVersion: "stemtrack 0.1.0", settings: settingsJSON, directory: c.directory))
-        guard let runID = run.id else { return }
-        var status = StatusLine()
-        var handled = 0
-        let readiness = FrameReadiness(quietPeriod: c.quietPeriod)
-        let scan = DirectoryScan(directory: c.directory, recursive: c.recursive, patterns: c.patterns)
+        let run = try store.beginRun(RunRecord(softwareVersion: "stemtrack 0.1.0", settings: c.json, directory: directory,
+                                               host: ProcessInfo.processInfo.hostName))
+        runID = run.id ?? 0
+        index = FrameIndex(try store.knownFiles())
+        try recoverCrashedFrame()
+    }
 
-        func handle(_ path: String) async throws -> Bool {
-            let started = Date().timeIntervalSince1970
-            let t0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            let outcome = await readiness.read(path)
-            let readSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
-            let hash = (try? ContentHash.ofFile(path)) ?? "unreadable"
-            if try store.contains(path: path, contentHash: hash) { return false }
-            switch outcome {
-            case .frames(let frames, let state):
-                for frame in frames {
-                    let identity = frame.page == 0 ? path : "\(path)#\(frame.page)"
-                    let result = pipeline.process(frame, file: state, identity: identity, contentHash: hash, readSeconds: readSeconds)
-                    _ = try store.write(result, run: runID)
-                    let failed = result.frame.status == .failed
-                    if failed { logger.warning("\(identity): \(result.frame.error ?? "failed")") }
-                    let atoms = result.columns.allSatisfy { $0.count != nil } && !result.columns.isEmpty
-                        ? result.columns.reduce(0) { $0 + ($1.count ?? 0) } : nil
-                    status.frameDone(file: identity, columns: result.columns.count, atoms: atoms, failed: failed,
-                                     latency: Date().timeIntervalSince1970 - max(started, state.modified))
-                }
-            case .failed(let reason, let state):
-                let result = pipeline.failedFile(state, path: path, reason: reason, contentHash: hash)
-                _ = try store.write(result, run: runID)
-                logger.warning("\(reason)")
-                status.frameDone(file: path, columns: 0, atoms: nil, failed: true, latency: 0)
-            }
-            status.show()
-            return true
+    /// A frame left in progress by a process that died: record it failed so it is never retried.
+    mutating func recoverCrashedFrame() throws {
+        guard let crashed = try store.inProgress() else { return }
+        let reason = "\(crashed.identity.split(separator: "/").last.map(String.init) ?? crashed.identity): "
+            + "the analysis crashed (the process died while analysing this frame"
+            + (crashed.pid.map { ", pid \($0)" } ?? "") + "); not retried"
+        logger.error("\(reason)")
+        let state = FileState(path: crashed.path, size: crashed.size ?? 0, modified: crashed.modified ?? 0,
+                              device: crashed.device, inode: crashed.inode, changed: crashed.changed)
+        let result = pipeline.failedFile(state, path: crashed.identity, reason: reason, contentHash: "crashed")
+        try store.write(result, run: runID)
+        try store.clearInProgress()
+        index.record(state, failed: true, reason: reason)
+        metrics.failed.increment()
+    }
+
+    mutating func run() async throws {
+        let scan = DirectoryScan(directory: directory, recursive: c.recursive, patterns: c.patterns,
+                                 followSymlinks: c.followSymlinks)
+        let heartbeat = startHeartbeat()
+        defer { heartbeat.cancel() }
+        let reloads = ReloadRequests()
+        let hangups = Task { [reloads] in
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { reloads.request() }
         }
-
+        defer { hangups.cancel() }
         var stopped = false
+        var announcedReady = false
         while !stopped {
-            // Watch first, then the backlog, so that nothing landing during the scan is missed.
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: c.directory, isDirectory: &isDir), isDir.boolValue else {
-                logger.error("\(c.directory): the acquisition directory does not exist (deleted or not mounted); waiting for it to appear")
-                while !FileManager.default.fileExists(atPath: c.directory) {
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                logger.error("\(directory): the acquisition directory does not exist (deleted or not mounted); waiting for it to appear")
+                notifier.status("waiting for \(directory) to appear")
+                while !FileManager.default.fileExists(atPath: directory) {
                     if Task.isShuttingDownGracefully || Task.isCancelled { stopped = true; break }
+                    health.beat()
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
                 }
                 continue
             }
-            let events: AsyncStream<InotifyWatcher.WatchEvent>
-            if c.poll {
-                events = PollingWatcher(scan: scan, interval: c.pollInterval).events()
-            } else {
-                do { events = try InotifyWatcher(scan: scan).events() } catch {
-                    logger.warning("\(error); polling instead")
-                    events = PollingWatcher(scan: scan, interval: c.pollInterval).events()
-                }
-            }
-            let backlog = try scan.list()
+            // Watch first, then the backlog, so that nothing landing during the scan is missed.
+            let events = LoopEvents(scan: scan, poll: c.poll, pollInterval: c.pollInterval, logger: logger, reloads: reloads)
+            let shouldStop = { Task.isShuttingDownGracefully || Task.isCancelled }
+            let listed = (try? scan.list(shouldStop: shouldStop)) ?? []
+            var backlog: [FileState] = []
+            for f in listed where index.match(f) == nil { backlog.append(f) }
+            metrics.skipped.increment(by: Int64(listed.count - backlog.count))
             status.pending = backlog.count
-            for file in backlog {
-                if Task.isShuttingDownGracefully || Task.isCancelled { stopped = true; break }
-                if try await handle(file.path) { handled += 1 }
-                status.pending -= 1
-                if let n = stopAfter, handled >= n { stopped = true; break }
+            health.update { $0.state = .ready; $0.backlog = backlog.count; $0.message = nil }
+            if !announcedReady {
+                logger.info("ready: \(listed.count) files in \(directory), \(listed.count - backlog.count) already stored, \(backlog.count) to process")
+                notifier.notify("READY=1\nSTATUS=ready: \(backlog.count) files to process")
+                announcedReady = true
             }
-            if stopped { break }
+            for file in backlog {
+                if shouldStop() { stopped = true; break }
+                try await handle(file.path)
+                status.pending -= 1
+                health.update { $0.backlog = status.pending }
+                if let n = service.stopAfter, handled >= n { stopped = true; break }
+            }
+            if stopped { events.cancel(); break }
             status.pending = 0
+            health.update { $0.backlog = deferred.count }
             status.show(force: true)
-            // Shutdown signals end the event loop between frames.
-            let stream = events.cancelOnGracefulShutdown()
+            notifier.status("watching \(directory): \(status.frames) frames this session, \(status.failed) failed")
             var gone = false
-            for await event in stream {
+            for await event in events.stream.cancelOnGracefulShutdown() {
                 switch event {
                 case .file(let path):
-                    if try await handle(path) { handled += 1 }
+                    try await handle(path)
+                case .tick:
+                    try await retryDeferred()
+                case .rescan:
+                    logger.warning("inotify queue overflowed; rescanning \(directory)")
+                    for f in (try? scan.list(shouldStop: shouldStop)) ?? [] where index.match(f) == nil {
+                        try await handle(f.path)
+                    }
+                case .reload:
+                    reload()
                 case .directoryGone(let dir):
                     logger.error("\(dir): the acquisition directory was deleted or moved; waiting for it to reappear")
                     gone = true
                 }
+                health.beat()
                 if gone { break }
-                if let n = stopAfter, handled >= n { stopped = true; break }
+                if let n = service.stopAfter, handled >= n { stopped = true; break }
                 if Task.isShuttingDownGracefully { stopped = true; break }
             }
+            events.cancel()
             if !gone { stopped = true }
         }
+        notifier.notify("STOPPING=1")
+        health.update { $0.state = .stopped }
         status.show(force: true)
         FileHandle.standardError.write(Data("\n".utf8))
-        try store.endRun(runID)
+        try? store.writeHeartbeat(heartbeatRecord(state: "stopped"))
+        try await withEnvironmentalRetry("closing the run") { try store.endRun(runID) }
         logger.info("stopped: \(status.frames) frames this session (\(status.failed) failed)")
+    }
+
+    // MARK: One file
+
+    mutating func handle(_ path: String) async throws {
+        guard let state = FileState.of(path) else { deferred[path] = nil; return }   // renamed away or deleted
+        if state.isDirectory { return }
+        switch index.match(state) {
+        case .stored, .failedUnchanged:
+            deferred[path] = nil
+            metrics.skipped.increment()
+            return
+        case .renamed(let from):
+            logger.info("\(path): the same file as \(from) (renamed); already stored")
+            index.record(state, failed: false)
+            deferred[path] = nil
+            metrics.skipped.increment()
+            return
+        case nil:
+            break
+        }
+        let t0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let attempt = FrameReadiness(quietPeriod: c.quietPeriod).attempt(path, maxPixels: c.maxPixels)
+        let readSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
+        switch attempt {
+        case .vanished:
+            deferred[path] = nil
+        case .notYet:
+            if deferred[path] == nil { deferred[path] = Date().timeIntervalSince1970 }
+        case .environmental(let reason, _):
+            if deferred[path] == nil { deferred[path] = Date().timeIntervalSince1970 }
+            logger.warning("\(reason); will retry")
+            health.update { $0.message = reason }
+        case .failed(let reason, let st):
+            deferred[path] = nil
+            let hash = st.isRegular ? ((try? ContentHash.ofFile(path)) ?? "unreadable") : "not-a-file"
+            let result = pipeline.failedFile(st, path: path, reason: reason, contentHash: hash)
+            try await commit(result, identity: path)
+            index.record(st, failed: true, reason: reason)
+            logger.warning("\(reason)")
+            status.frameDone(file: path, columns: 0, atoms: nil, failed: true, latency: 0)
+            status.show()
+        case .frames(let frames, let st, let damaged):
+            deferred[path] = nil
+            if let damaged { logger.warning("\(damaged); the pages before it are kept") }
+            var anyFailed = damaged != nil
+            for frame in frames {
+                let identity = frame.page == 0 ? path : "\(path)#\(frame.page)"
+                let hash = ContentHash.ofPixels(frame.pixels, width: frame.width, height: frame.height)
+                if let (n, other) = try await withEnvironmentalRetry("checking for duplicates", { try store.frame(withContentHash: hash) }) {
+                    if other != identity { logger.info("\(identity): same pixels as frame \(n) (\(other)); not stored again") }
+                    metrics.skipped.increment()
+                    continue
+                }
+                let started = Date().timeIntervalSince1970
+                let mark = InProgressFrame(path: path, identity: identity, size: st.size, modified: st.modified,
+                                           device: st.device, inode: st.inode, changed: st.changed,
+                                           startedAt: started, pid: Int(getpid()))
+                try await withEnvironmentalRetry("marking \(identity) in progress") { try store.markInProgress(mark) }
+                if let trigger = ProcessInfo.processInfo.environment[WatchService.testAbortVariable], !trigger.isEmpty,
+                   identity.contains(trigger) {
+                    logger.critical("\(WatchService.testAbortVariable): aborting on \(identity) (test switch)")
+                    abort()
+                }
+                health.update { $0.busySince = started }
+                var result = pipeline.process(frame, file: st, identity: identity, contentHash: hash, readSeconds: readSeconds)
+                health.update { $0.busySince = nil }
+                if result.frame.modelID != nil, result.frame.modelID != lastModel {
+                    if result.model != nil { metrics.modelRefits.increment() }
+                    lastModel = result.frame.modelID
+                }
+                do {
+                    try await commit(result, identity: identity)
+                } catch let e as StoreError {
+                    // The store cannot hold this result (e.g. values beyond its range): keep the frame as failed.
+                    result = pipeline.failedInstead(of: result, reason: "\(identity): not stored: \(e)")
+                    try await commit(result, identity: identity)
+                }
+                let failed = result.frame.status == .failed
+                anyFailed = anyFailed || failed
+                if failed { logger.warning("\(result.frame.error ?? "\(identity): failed")") }
+                if let q = result.frame.quality { logger.notice("\(identity): \(q)") }
+                let atoms = result.columns.allSatisfy { $0.count != nil } && !result.columns.isEmpty
+                    ? result.columns.reduce(0) { $0 + ($1.count ?? 0) } : nil
+                let t = result.frame.timings
+                for (name, v) in [("read", t.read), ("fit", t.fit), ("count", t.count), ("track", t.track), ("total", t.total)] {
+                    metrics.record(stage: name, seconds: v)
+                }
+                status.frameDone(file: identity, columns: result.columns.count, atoms: atoms, failed: failed,
+                                 latency: Date().timeIntervalSince1970 - max(started, st.modified))
+                status.show()
+            }
+            // Stored (ok or failed analysis): not read again while it stays unchanged.
+            _ = anyFailed
+            index.record(st, failed: false, frames: frames.count)
+        }
+    }
+
+    /// Writes one frame's results; environmental failures pause and retry until it is stored
+    /// (or the daemon is told to stop, then the frame stays unstored and in progress is cleared).
+    mutating func commit(_ result: FrameResult, identity: String) async throws {
+        let s0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        try await withEnvironmentalRetry("storing \(identity)") { _ = try store.write(result, run: runID) }
+        metrics.record(stage: "store", seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - s0)
+        handled += 1
+        if result.frame.status == .failed { metrics.failed.increment() } else { metrics.processed.increment() }
+        health.update { h in
+            h.frames += 1
+            if result.frame.status == .failed { h.failed += 1 }
+            h.lastFrameAt = Date().timeIntervalSince1970
+        }
+    }
+
+    /// Runs `body`, retrying with back-off (0.5 s doubling to 30 s) while it fails for an
+    /// environmental reason; the daemon is "paused" meanwhile. Other errors are rethrown.
+    /// A stop request during the pause ends it with `CancellationError`.
+    func withEnvironmentalRetry<T>(_ what: String, _ body: () throws -> T) async throws -> T {
+        var delay = 0.5
+        var paused = false
+        while true {
+            do {
+                let v = try body()
+                if paused {
+                    logger.notice("store available again; resumed (\(what))")
+                    health.update { $0.state = .ready; $0.message = nil }
+                    notifier.status("resumed")
+                }
+                return v
+            } catch where FrameStore.isEnvironmental(error) {
+                let why = FrameStore.describe(error)
+                if !paused { logger.error("paused: \(why) while \(what); the frame is kept and retried") }
+                paused = true
+                metrics.storeRetries.increment()
+                health.update { $0.state = .paused; $0.message = why }
+                notifier.status("paused: \(why)")
+                if Task.isShuttingDownGracefully || Task.isCancelled {
+                    logger.error("stopping while paused: \(what) did not complete; it is retried at the next start")
+                    try? store.clearInProgress()
+                    throw CancellationError()
+                }
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                delay = min(30, delay * 2)
+            }
+        }
+    }
+
+    /// Files that could not be read yet: tried again when their quiet period ends or they changed.
+    mutating func retryDeferred() async throws {
+        guard !deferred.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        for (path, first) in deferred.sorted(by: { $0.value < $1.value }) where now - first >= 0.2 {
+            try await handle(path)
+        }
+        health.update { $0.backlog = deferred.count }
+    }
+
+    // MARK: SIGHUP
+
+    mutating func reload() {
+        guard let read = service.reloadConfiguration else {
+            logger.notice("SIGHUP: no configuration file to re-read (started without --config)")
+            return
+        }
+        notifier.notify("RELOADING=1")
+        defer { notifier.notify("READY=1") }
+        do {
+            var new = try read()
+            new.directory = WatchService.canonical(new.directory.isEmpty ? c.directory : new.directory)
+            let changes = c.changes(to: new)
+            if changes.isEmpty { logger.notice("SIGHUP: configuration re-read; nothing changed"); return }
+            let restartOnly: Set<String> = ["directory", "database", "recursive", "patterns", "poll", "follow_symlinks"]
+            var applied: [String] = [], deferredKeys: [String] = []
+            for change in changes {
+                let key = String(change.prefix { $0 != ":" })
+                (restartOnly.contains(key) ? { deferredKeys.append(change) } : { applied.append(change) })()
+            }
+            var next = new
+            for key in restartOnly {   // keep what only a restart can change
+                switch key {
+                case "directory": next.directory = c.directory
+                case "database": next.database = c.database
+                case "recursive": next.recursive = c.recursive
+                case "patterns": next.patterns = c.patterns
+                case "poll": next.poll = c.poll
+                case "follow_symlinks": next.followSymlinks = c.followSymlinks
+                default: break
+                }
+            }
+            let state = try JSONEncoder().encode(pipeline.state)
+            pipeline = try FramePipeline(configuration: next, resume: state, nextFrame: pipeline.state.nextFrame)
+            c = next
+            if let level = Logger.Level(name: c.logLevel) { logger.logLevel = level }
+            if !applied.isEmpty { logger.notice("SIGHUP: applied \(applied.joined(separator: "; "))") }
+            if !deferredKeys.isEmpty { logger.warning("SIGHUP: takes effect at the next start: \(deferredKeys.joined(separator: "; "))") }
+        } catch {
+            logger.error("SIGHUP: configuration not reloaded, keeping the running one: \(error)")
+        }
+    }
+
+    // MARK: Heartbeat and watchdog
+
+    func heartbeatRecord(state: String) -> Heartbeat {
+        let h = health.snapshot
+        return Heartbeat(pid: Int(getpid()), host: ProcessInfo.processInfo.hostName, startedAt: h.startedAt,
+                         updatedAt: Date().timeIntervalSince1970, state: state, backlog: h.backlog, frames: h.frames,
+                         failed: h.failed, lastFrameAt: h.lastFrameAt, message: h.message)
+    }
+
+    /// Every 2 s (and at most every half watchdog interval): the heartbeat row in the store, and
+    /// `WATCHDOG=1` to systemd while the frame loop is healthy.
+    func startHeartbeat() -> Task<Void, Never> {
+        let store = self.store, health = self.health, notifier = self.notifier
+        let timeout = c.frameTimeout
+        let period = min(2.0, (notifier.watchdogInterval ?? 4) / 2)
+        return Task.detached {
+            while !Task.isCancelled {
+                let now = Date().timeIntervalSince1970
+                let h = health.snapshot
+                let problem = DaemonHealth.problem(h, now: now, staleAfter: max(60, 10 * period), maxBusy: timeout)
+                // Paused is healthy for systemd (the daemon is alive and retrying); hung is not.
+                let hung = problem != nil && h.state != .paused
+                if !hung { notifier.notify("WATCHDOG=1") }
+                let record = Heartbeat(pid: Int(getpid()), host: ProcessInfo.processInfo.hostName, startedAt: h.startedAt,
+                                       updatedAt: now, state: hung ? "hung" : h.state.rawValue, backlog: h.backlog,
+                                       frames: h.frames, failed: h.failed, lastFrameAt: h.lastFrameAt,
+                                       message: problem ?? h.message)
+                try? store.writeHeartbeat(record)
+                try? await Task.sleep(nanoseconds: UInt64(period * 1e9))
+            }
+        }
     }
 }

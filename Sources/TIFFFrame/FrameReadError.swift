@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why a file could not be turned into frames. Messages name the file and say what a
 /// microscopist can do about it.
 public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -8,6 +12,12 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
     case unsupportedColor(path: String, samplesPerPixel: Int, photometric: Int)
     case unsupportedSampleType(path: String, bitsPerSample: Int, sampleFormat: Int)
     case corrupt(path: String, page: Int, detail: String)
+    /// The path exists but is a directory, FIFO, device or socket.
+    case notRegularFile(path: String, kind: String)
+    /// The file exists but cannot be opened (permission denied, too many open files, I/O error).
+    case unreadable(path: String, reason: String, errno: Int32)
+    /// More pixels than the configured limit (refused before allocating them).
+    case tooLarge(path: String, page: Int, width: Int, height: Int, maxPixels: Int)
 
     public var description: String {
         switch self {
@@ -29,6 +39,46 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
                 + "(use 8/16/32-bit integers or 32/64-bit floats)"
         case .corrupt(let p, let page, let d):
             return "\(name(p)): corrupt TIFF data on page \(page) (\(d))"
+        case .notRegularFile(let p, let kind):
+            return "\(name(p)): not a regular file (\(kind))"
+        case .unreadable(let p, let reason, _):
+            return "\(name(p)): cannot be read (\(reason))"
+        case .tooLarge(let p, let page, let w, let h, let limit):
+            return "\(name(p)): page \(page) declares \(w)×\(h) = \(w * h) pixels, more than the limit of \(limit) "
+                + "(max_pixels); refused before reading it"
+        }
+    }
+
+    /// Whether retrying later can help without the file changing (the machine ran out of file
+    /// descriptors or memory, an I/O error): such a failure is an environmental one, not the file's.
+    public var isEnvironmental: Bool {
+        if case .unreadable(_, _, let e) = self { return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO }
+        return false
+    }
+
+    /// The error for a failed `stat`/`open` with `errno` `e`.
+    public static func fromErrno(_ e: Int32, path: String) -> FrameReadError {
+        if e == ENOENT || e == ENOTDIR { return .fileNotFound(path: path) }
+        let reason: String
+        switch e {
+        case EACCES, EPERM: reason = "permission denied"
+        case EMFILE, ENFILE: reason = "too many open files"
+        case ELOOP: reason = "too many levels of symbolic links"
+        default: reason = String(cString: strerror(e))
+        }
+        return .unreadable(path: path, reason: reason, errno: e)
+    }
+
+    /// "directory", "FIFO", … for a `st_mode`.
+    public static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFLNK: return "a symbolic link"
+        default: return "not a plain file"
         }
     }
 

@@ -13,7 +13,15 @@ enum PixelSize {
         }
     }
 
+    /// Pixel sizes (Å) a STEM image can have; a tag outside this range is corrupt (a bit flip, a
+    /// writer's placeholder) and is ignored, so that the configured pixel size is used instead.
+    static let plausible = 1e-3...1e4
+
     static func fromTags(_ tif: OpaquePointer, description: String?) -> Double? {
+        rawFromTags(tif, description: description).flatMap { plausible.contains($0) ? $0 : nil }
+    }
+
+    private static func rawFromTags(_ tif: OpaquePointer, description: String?) -> Double? {
         var xres: Float = 0
         guard st_get_float(tif, UInt32(TIFFTAG_XRESOLUTION), &xres) == 1, xres > 0, xres.isFinite else {
             return nil

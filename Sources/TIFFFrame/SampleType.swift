@@ -25,7 +25,9 @@ enum SampleType {
         }
     }
 
-    /// The largest value of the encoding (floats: 0, so that inversion negates).
+    var isFloat: Bool { self == .f32 || self == .f64 }
+
+    /// The largest value of the encoding (floats: 0; they are inverted about their own range).
     var maximum: Float {
         switch self {
         case .u8: return 255

@@ -12,40 +12,65 @@ import Glibc
 /// configuration to supply. Colour, palette, empty, truncated and non-TIFF files throw a
 /// ``FrameReadError`` and never crash or hang.
 public enum TIFFReader {
+    /// Frames with more pixels than this are refused before any pixel memory is allocated
+    /// (a damaged or hostile file can declare 40,000² pixels in a few kilobytes of deflate data).
+    /// 4096² by default: about 1.7 GB of working memory in the fit.
+    public static let defaultMaxPixels = 4096 * 4096
+
+    /// libtiff open mode: read, and never memory-map the file. A mapped file that another process
+    /// truncates while it is read raises SIGBUS and kills the process; `read(2)` just comes up short.
+    static let openMode = "rm"
+
     /// Reads every page of the file at `path`.
-    public static func read(path: String) throws(FrameReadError) -> [Frame] {
+    ///
+    /// With `keepGoodPages`, a damaged page after the first ends the file there instead of
+    /// failing it: the pages before it are returned, and `damagedPage` receives the error.
+    public static func read(path: String, maxPixels: Int = defaultMaxPixels) throws(FrameReadError) -> [Frame] {
+        try read(path: path, maxPixels: maxPixels, damagedPage: nil)
+    }
+
+    /// ``read(path:maxPixels:)`` keeping the good pages of a multi-page file: reading stops at
+    /// the first damaged page after page 0 and `damagedPage` is called with its error.
+    public static func read(path: String, maxPixels: Int = defaultMaxPixels,
+                            damagedPage: ((FrameReadError) -> Void)?) throws(FrameReadError) -> [Frame] {
         let size = try checkHeader(path: path)
         st_install_handlers()
         st_clear_error()
-        guard let tif = TIFFOpen(path, "r") else {
+        guard let tif = TIFFOpen(path, openMode) else {
             throw openFailure(path: path, size: size)
         }
         defer { TIFFClose(tif) }
-        var frames = [try readPage(tif, path: path, page: 0, fileSize: size)]
+        var frames = [try readPage(tif, path: path, page: 0, fileSize: size, maxPixels: maxPixels)]
         // TIFFReadDirectory returns 0 both at the end of the chain and on error, so a page that
         // is cut off or damaged would silently vanish; only stop where the chain really ends.
         while TIFFLastDirectory(tif) == 0 {
             let page = frames.count
             let previous = TIFFCurrentDirOffset(tif)
             st_clear_error()
-            guard TIFFReadDirectory(tif) == 1 else {
-                throw nextDirectoryFailure(tif, path: path, page: page, after: previous, size: size)
+            do throws(FrameReadError) {
+                guard TIFFReadDirectory(tif) == 1 else {
+                    throw nextDirectoryFailure(tif, path: path, page: page, after: previous, size: size)
+                }
+                frames.append(try readPage(tif, path: path, page: page, fileSize: size, maxPixels: maxPixels))
+            } catch {
+                guard let damagedPage else { throw error }
+                damagedPage(error)
+                break
             }
-            frames.append(try readPage(tif, path: path, page: page, fileSize: size))
         }
         return frames
     }
 
     /// Reads the first page only (the common case of one frame per file).
-    public static func readFirst(path: String) throws(FrameReadError) -> Frame {
+    public static func readFirst(path: String, maxPixels: Int = defaultMaxPixels) throws(FrameReadError) -> Frame {
         let size = try checkHeader(path: path)
         st_install_handlers()
         st_clear_error()
-        guard let tif = TIFFOpen(path, "r") else {
+        guard let tif = TIFFOpen(path, openMode) else {
             throw openFailure(path: path, size: size)
         }
         defer { TIFFClose(tif) }
-        return try readPage(tif, path: path, page: 0, fileSize: size)
+        return try readPage(tif, path: path, page: 0, fileSize: size, maxPixels: maxPixels)
     }
 
     // MARK: - Header and open checks
@@ -54,12 +79,13 @@ public enum TIFFReader {
     /// its first directory lies inside the file.
     static func checkHeader(path: String) throws(FrameReadError) -> Int {
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw .fileNotFound(path: path)
+        guard stat(path, &st) == 0 else { throw FrameReadError.fromErrno(errno, path: path) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .notRegularFile(path: path, kind: FrameReadError.fileKind(st.st_mode))
         }
         let size = Int(st.st_size)
         if size == 0 { throw .emptyFile(path: path) }
-        guard let f = fopen(path, "rb") else { throw .fileNotFound(path: path) }
+        guard let f = fopen(path, "rb") else { throw FrameReadError.fromErrno(errno, path: path) }
         defer { fclose(f) }
         var head = [UInt8](repeating: 0, count: 16)
         let n = fread(&head, 1, 16, f)
@@ -158,7 +184,7 @@ public enum TIFFReader {
 
     /// `checkDirectory` for the directory libtiff has just read.
     private static func checkCurrentDirectory(_ tif: OpaquePointer, path: String, size: Int) throws(FrameReadError) {
-        guard let f = fopen(path, "rb") else { throw .fileNotFound(path: path) }
+        guard let f = fopen(path, "rb") else { throw FrameReadError.fromErrno(errno, path: path) }
         defer { fclose(f) }
         let layout = Layout(big: TIFFIsBigTIFF(tif) != 0, little: TIFFIsBigEndian(tif) == 0)
         try checkDirectory(f, at: TIFFCurrentDirOffset(tif), layout: layout, size: size, path: path)
@@ -200,7 +226,7 @@ public enum TIFFReader {
     // MARK: - One page
 
     private static func readPage(_ tif: OpaquePointer, path: String, page: Int,
-                                 fileSize: Int) throws(FrameReadError) -> Frame {
+                                 fileSize: Int, maxPixels: Int) throws(FrameReadError) -> Frame {
         if page > 0 { try checkCurrentDirectory(tif, path: path, size: fileSize) }  // page 0: checkHeader did
         var w: UInt32 = 0, h: UInt32 = 0
         var bits: UInt16 = 1, spp: UInt16 = 1, fmt: UInt16 = 1, photometric: UInt16 = 1
@@ -222,6 +248,9 @@ public enum TIFFReader {
         let (count, overflow) = width.multipliedReportingOverflow(by: height)
         guard !overflow, count < 1 << 31 else {
             throw .corrupt(path: path, page: page, detail: "implausible size \(width)×\(height)")
+        }
+        guard count <= maxPixels else {
+            throw .tooLarge(path: path, page: page, width: width, height: height, maxPixels: maxPixels)
         }
         try checkExtent(tif, path: path, fileSize: fileSize)
         // Uncompressed pixels are stored as they are: a directory claiming more than the whole
@@ -327,7 +356,16 @@ public enum TIFFReader {
     }
 
     /// MinIsWhite images store inverted intensities; flip them so that brighter means more signal.
+    /// Integers flip about the type's maximum; floats (which have no natural maximum) about the
+    /// image's own range, so that the result keeps its precision and its range [min, max].
     private static func invert(_ pixels: inout [Float], type: SampleType) {
+        if type.isFloat {
+            var lo = Float.infinity, hi = -Float.infinity
+            for v in pixels where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+            guard lo <= hi else { return }
+            for i in pixels.indices where pixels[i].isFinite { pixels[i] = (hi - pixels[i]) + lo }
+            return
+        }
         let top = type.maximum
         for i in pixels.indices { pixels[i] = top - pixels[i] }
     }

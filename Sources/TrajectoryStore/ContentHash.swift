@@ -4,9 +4,38 @@ import Foundation
 /// whether a file's bytes changed, together with its path identifies a frame in the store).
 public enum ContentHash {
     /// Hash of the bytes of the file at `path`.
-    public static func ofFile(_ path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    ///
+    /// The file is read with `read(2)`, never memory-mapped: a mapped file that another process
+    /// truncates meanwhile raises SIGBUS, which would kill the daemon. Reading stops at
+    /// `maxBytes` (a hash of the first `maxBytes` then).
+    public static func ofFile(_ path: String, maxBytes: Int = 1 << 34) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        var data = Data()
+        let chunk = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        while data.count < maxBytes {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min(chunk, maxBytes - data.count)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
         return of(data)
+    }
+
+    /// Hash of a decoded image (its size and pixel values), independent of how the file encodes it:
+    /// the same frame re-saved, renamed or with tags changed hashes the same.
+    public static func ofPixels(_ pixels: [Float], width: Int, height: Int) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(16 + pixels.count * 4)
+        withUnsafeBytes(of: UInt64(width).littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(height).littleEndian) { bytes.append(contentsOf: $0) }
+        pixels.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        return bytes.withUnsafeBytes { of($0) }
     }
 
     public static func of(_ data: Data) -> String {

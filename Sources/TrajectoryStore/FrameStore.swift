@@ -216,7 +216,9 @@ public final class FrameStore: Sendable {
                 let cs = Quantizer.quantized(c.crossSection, q.crossSectionQuantum)
                 guard let x = Quantizer.fixed(c.x, ps), let y = Quantizer.fixed(c.y, ps),
                       let height = Quantizer.quantized(c.height, q.heightQuantum), let cs else {
-                    throw StoreError.invalidFrame(frame: k, reason: "column \(i): value out of range")
+                    throw StoreError.invalidFrame(frame: k, reason: "column \(i): position (\(c.x), \(c.y)) px, height \(c.height) "
+                        + "or cross-section \(c.crossSection) lies outside what this store can hold (heights up to about "
+                        + "\(q.heightQuantum * 9e18), set by its first frame)")
                 }
                 var width = Quantizer.fixed(c.width, es)
                 if width == sharedWidth { width = nil }
@@ -267,6 +269,7 @@ public final class FrameStore: Sendable {
                 c.frame, c.index, c.columns, c.surfaceColumns, c.atoms, c.area, c.perimeter, c.centreX, c.centreY,
                 c.radiusOfGyration, c.aspectRatio.isFinite ? c.aspectRatio : nil])
         }
+        try db.execute(sql: "DELETE FROM in_progress")
         if let state = r.resumeState {
             try db.execute(sql: """
                 INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
@@ -284,14 +287,15 @@ public final class FrameStore: Sendable {
         arguments += [t.read, t.find, t.fit, t.count, t.track, t.total,
                       f.processedAt ?? Date().timeIntervalSince1970, f.extra,
                       n, aggregates.counted, aggregates.counted > 0 ? aggregates.atoms : nil,
-                      n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1]
+                      n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1,
+                      f.device, f.inode, f.changed, f.quality]
         try db.cachedStatement(sql: """
             INSERT INTO frames (id, run_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
                 image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
                 converged, drift_x, drift_y, model_id,
                 t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
-                column_count, counted_columns, atoms, cross_section_sum, track_indexed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: arguments)
 
         if aggregates.tracked > 0 {
@@ -388,6 +392,92 @@ public final class FrameStore: Sendable {
         }
     }
 
+    /// Whether a frame with this content hash is stored under any path; returns its number and path.
+    public func frame(withContentHash hash: String) throws -> (frame: Int, path: String)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, path FROM frames WHERE content_hash = ? AND status = 'ok' LIMIT 1",
+                             arguments: [hash]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Every stored file with its size, modification time and identity, so that a restart can
+    /// skip them without reading (one row per file; a multi-page file's pages are `path#k`).
+    public func knownFiles() throws -> [KnownFile] {
+        try pool.read { db in
+            var byPath: [String: KnownFile] = [:]
+            var order: [String] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT path, file_size, mtime, device, inode, ctime, status, error FROM frames ORDER BY id
+                """)
+            while let row = try rows.next() {
+                let identity: String = row[0]
+                let path = Self.filePath(ofIdentity: identity)
+                let failed = (row[6] as String) == FrameStatus.failed.rawValue
+                if var k = byPath[path] {
+                    k.frames += 1
+                    if failed && !k.failed { k.failed = true; k.error = row[7] }
+                    k.size = row[1]; k.modified = row[2]; k.device = row[3]; k.inode = row[4]; k.changed = row[5]
+                    byPath[path] = k
+                } else {
+                    order.append(path)
+                    byPath[path] = KnownFile(path: path, size: row[1], modified: row[2], device: row[3], inode: row[4],
+                                             changed: row[5], failed: failed, error: row[7])
+                }
+            }
+            return order.compactMap { byPath[$0] }
+        }
+    }
+
+    /// The file of a frame identity: `path#k` (page k of a multi-page file) → `path`.
+    public static func filePath(ofIdentity identity: String) -> String {
+        guard let hash = identity.lastIndex(of: "#"), identity.index(after: hash) < identity.endIndex,
+              identity[identity.index(after: hash)...].allSatisfy(\.isNumber) else { return identity }
+        return String(identity[..<hash])
+    }
+
+    // MARK: In progress and heartbeat
+
+    /// Records, in its own committed transaction, that `frame` is about to be analysed. The commit
+    /// of its results (``write(_:run:)``) removes the record; a record found at the next start
+    /// means the analysis killed the process.
+    public func markInProgress(_ frame: InProgressFrame) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO in_progress (id, path, identity, file_size, mtime, device, inode, ctime, started_at, pid)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [frame.path, frame.identity, frame.size, frame.modified, frame.device, frame.inode,
+                                 frame.changed, frame.startedAt, frame.pid])
+        }
+    }
+
+    /// The frame left in progress by a process that died, if any.
+    public func inProgress() throws -> InProgressFrame? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM in_progress WHERE id = 1").map {
+                InProgressFrame(path: $0["path"], identity: $0["identity"], size: $0["file_size"], modified: $0["mtime"],
+                                device: $0["device"], inode: $0["inode"], changed: $0["ctime"],
+                                startedAt: $0["started_at"], pid: $0["pid"])
+            }
+        }
+    }
+
+    /// Forgets the in-progress record (after recording the frame as failed, or when nothing was written).
+    public func clearInProgress() throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM in_progress") }
+    }
+
+    /// Writes the daemon's heartbeat.
+    public func writeHeartbeat(_ h: Heartbeat) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO daemon_heartbeat
+                    (id, pid, host, started_at, updated_at, state, backlog, frames, failed, last_frame_at, message)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [h.pid, h.host, h.startedAt, h.updatedAt, h.state, h.backlog, h.frames, h.failed,
+                                 h.lastFrameAt, h.message])
+        }
+    }
+
     /// The stored frames (of one run, or all), in frame order.
     public func committedFrames(run: Int64? = nil) throws -> [CommittedFrame] {
         try pool.read { db in
@@ -427,4 +517,33 @@ final class WriterConnection: Sendable {
     let path: String
     let pool: DatabasePool
     init(path: String, pool: DatabasePool) { self.path = path; self.pool = pool }
+}
+
+extension FrameStore {
+    /// Whether `error` comes from the machine rather than from the data: the disk is full, the
+    /// database is locked by another process or cannot be opened or written (I/O error, read-only
+    /// or vanished file). Writing the same frame again later can succeed.
+    public static func isEnvironmental(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        switch e.resultCode {
+        case .SQLITE_FULL, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY,
+             .SQLITE_NOMEM, .SQLITE_PROTOCOL, .SQLITE_PERM:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A one-line description of a store error for a microscopist.
+    public static func describe(_ error: any Error) -> String {
+        guard let e = error as? DatabaseError else { return "\(error)" }
+        switch e.resultCode {
+        case .SQLITE_FULL: return "the disk holding the database is full"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is locked by another process"
+        case .SQLITE_READONLY: return "the database is read-only"
+        case .SQLITE_CANTOPEN: return "the database file cannot be opened (deleted, moved or unmounted?)"
+        case .SQLITE_IOERR: return "an I/O error on the database (disk full, removed or failing?)"
+        default: return "database error: \(e.message ?? "\(e.resultCode)")"
+        }
+    }
 }

@@ -96,6 +96,13 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     public var processedAt: Double?
     /// Anything else, as JSON text.
     public var extra: String?
+    /// The file's device and inode numbers and its status-change time (Unix s): with size and
+    /// modification time they recognise a stored file after a restart or a rename without reading it.
+    public var device: Int64?
+    public var inode: Int64?
+    public var changed: Double?
+    /// Why the result is implausible (the fit's warnings, "; "-separated); nil: nothing noticed.
+    public var quality: String?
 
     // Aggregates, computed by the store when writing (inputs are ignored).
     /// Columns in the frame, columns with a count, their atoms in total, and the mean cross-section.
@@ -217,6 +224,13 @@ public struct FacetRecord: Codable, Sendable, Equatable {
     public var angle: Double?
     /// Anything else, as JSON text.
     public var extra: String?
+    /// The file's device and inode numbers and its status-change time (Unix s): with size and
+    /// modification time they recognise a stored file after a restart or a rename without reading it.
+    public var device: Int64?
+    public var inode: Int64?
+    public var changed: Double?
+    /// Why the result is implausible (the fit's warnings, "; "-separated); nil: nothing noticed.
+    public var quality: String?
 
     public init(frame: Int, index: Int, family: String? = nil, x0: Double, y0: Double, x1: Double, y1: Double,
                 columns: Int? = nil, length: Double? = nil, angle: Double? = nil, extra: String? = nil) {
@@ -302,6 +316,72 @@ public enum WriteOutcome: String, Sendable, Equatable {
     case duplicate
     /// A failed frame with the same path or number was replaced by this one.
     case replaced
+}
+
+/// What a restart needs to know of a stored file to skip it without reading it.
+public struct KnownFile: Sendable, Equatable {
+    /// The file's path (a multi-page file's pages share it).
+    public var path: String
+    public var size: Int?
+    public var modified: Double?
+    public var device: Int64?
+    public var inode: Int64?
+    public var changed: Double?
+    /// Whether any of the file's frames failed, and the first reason.
+    public var failed: Bool
+    public var error: String?
+    /// Frames stored for the file.
+    public var frames: Int
+
+    public init(path: String, size: Int?, modified: Double?, device: Int64? = nil, inode: Int64? = nil,
+                changed: Double? = nil, failed: Bool, error: String? = nil, frames: Int = 1) {
+        self.path = path; self.size = size; self.modified = modified; self.device = device; self.inode = inode
+        self.changed = changed; self.failed = failed; self.error = error; self.frames = frames
+    }
+}
+
+/// The frame a daemon was analysing; left behind in the store only if the process died during the
+/// analysis (the frame's commit removes it).
+public struct InProgressFrame: Sendable, Equatable {
+    public var path: String
+    public var identity: String
+    public var size: Int?
+    public var modified: Double?
+    public var device: Int64?
+    public var inode: Int64?
+    public var changed: Double?
+    /// Unix s.
+    public var startedAt: Double
+    public var pid: Int?
+
+    public init(path: String, identity: String, size: Int?, modified: Double?, device: Int64? = nil, inode: Int64? = nil,
+                changed: Double? = nil, startedAt: Double = Date().timeIntervalSince1970, pid: Int? = nil) {
+        self.path = path; self.identity = identity; self.size = size; self.modified = modified
+        self.device = device; self.inode = inode; self.changed = changed; self.startedAt = startedAt; self.pid = pid
+    }
+}
+
+/// The daemon's state as it last wrote it (every few seconds), for /healthz of other processes.
+public struct Heartbeat: Codable, Sendable, Equatable {
+    public var pid: Int
+    public var host: String
+    /// Unix s.
+    public var startedAt: Double
+    public var updatedAt: Double
+    /// "starting", "ready", "paused" (an environmental failure, retrying) or "stopped".
+    public var state: String
+    public var backlog: Int
+    public var frames: Int
+    public var failed: Int
+    public var lastFrameAt: Double?
+    public var message: String?
+
+    public init(pid: Int, host: String, startedAt: Double, updatedAt: Double, state: String, backlog: Int = 0,
+                frames: Int = 0, failed: Int = 0, lastFrameAt: Double? = nil, message: String? = nil) {
+        self.pid = pid; self.host = host; self.startedAt = startedAt; self.updatedAt = updatedAt; self.state = state
+        self.backlog = backlog; self.frames = frames; self.failed = failed; self.lastFrameAt = lastFrameAt
+        self.message = message
+    }
 }
 
 /// A frame present in the store, as far as resuming is concerned.

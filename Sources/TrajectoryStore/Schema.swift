@@ -25,8 +25,45 @@ public enum StoreSchema {
         m.registerMigration("v1-indexes") { db in try db.execute(sql: indexes) }
         m.registerMigration("v1-views") { db in try db.execute(sql: views) }
         m.registerMigration("v2-particles") { db in try db.execute(sql: particles) }
+        m.registerMigration("v3-service") { db in try db.execute(sql: service) }
         return m
     }
+
+    /// Added in version 3 for running as a service: the file's identity (device, inode, ctime) so a
+    /// restart recognises stored files without reading them, the fit's plausibility warnings, the
+    /// frame being analysed (so that a frame that kills the process is recorded failed at the next
+    /// start instead of crashing it again), and the daemon's heartbeat (read by `serve`'s /healthz).
+    static let service = """
+        ALTER TABLE frames ADD COLUMN device INTEGER;
+        ALTER TABLE frames ADD COLUMN inode INTEGER;
+        ALTER TABLE frames ADD COLUMN ctime REAL;
+        ALTER TABLE frames ADD COLUMN quality TEXT;
+        CREATE TABLE in_progress (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            path TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            file_size INTEGER,
+            mtime REAL,
+            device INTEGER,
+            inode INTEGER,
+            ctime REAL,
+            started_at REAL NOT NULL,
+            pid INTEGER
+        );
+        CREATE TABLE daemon_heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            pid INTEGER,
+            host TEXT,
+            started_at REAL,
+            updated_at REAL NOT NULL,
+            state TEXT NOT NULL,
+            backlog INTEGER,
+            frames INTEGER,
+            failed INTEGER,
+            last_frame_at REAL,
+            message TEXT
+        );
+        """
 
     /// Per-frame particles (connected groups of columns), added in version 2.
     static let particles = """

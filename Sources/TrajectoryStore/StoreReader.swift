@@ -509,6 +509,19 @@ public final class StoreReader: Sendable {
         text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }
 
+    /// The daemon's last heartbeat (nil: no daemon has written one, or a store older than version 3).
+    public func heartbeat() throws -> Heartbeat? {
+        try connection.reader.read { db in
+            guard try db.tableExists("daemon_heartbeat") else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT * FROM daemon_heartbeat WHERE id = 1").map {
+                Heartbeat(pid: $0["pid"] ?? 0, host: $0["host"] ?? "", startedAt: $0["started_at"] ?? 0,
+                          updatedAt: $0["updated_at"], state: $0["state"], backlog: $0["backlog"] ?? 0,
+                          frames: $0["frames"] ?? 0, failed: $0["failed"] ?? 0, lastFrameAt: $0["last_frame_at"],
+                          message: $0["message"])
+            }
+        }
+    }
+
     static func runRecord(_ row: Row) -> RunRecord {
         RunRecord(id: row["id"], startedAt: row["started_at"], stoppedAt: row["stopped_at"],
                   softwareVersion: row["software_version"], settings: row["settings"], directory: row["directory"],
@@ -528,6 +541,10 @@ public final class StoreReader: Sendable {
                                   track: row["t_track"], store: row["t_store"], total: row["t_total"]),
             processedAt: row["processed_at"], extra: row["extra"])
         f.runID = row["run_id"]
+        f.device = row["device"]
+        f.inode = row["inode"]
+        f.changed = row["ctime"]
+        f.quality = row["quality"]
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]

@@ -14,7 +14,25 @@ final class FileErrorTests: TIFFTestCase {
     func testDirectoryIsNotAFile() throws {
         let u = url("folder.tif")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: false)
-        XCTAssertEqual(readError(u), .fileNotFound(path: u.path))
+        XCTAssertEqual(readError(u), .notRegularFile(path: u.path, kind: "a directory"))
+    }
+
+    func testFIFOIsNotAFile() throws {
+        let u = url("pipe.tif")
+        XCTAssertEqual(mkfifo(u.path, 0o644), 0)
+        let error = readError(u)
+        XCTAssertEqual(error, .notRegularFile(path: u.path, kind: "a FIFO"))
+        assertReadable(error, names: u, mentions: ["not a regular file", "FIFO"])
+    }
+
+    /// Open failures name their cause instead of "file not found" (the CI user may be root, which
+    /// opens any file, so the mapping is checked directly).
+    func testOpenFailuresSayWhy() {
+        XCTAssertEqual(FrameReadError.fromErrno(ENOENT, path: "/a/f.tif"), .fileNotFound(path: "/a/f.tif"))
+        XCTAssertEqual(FrameReadError.fromErrno(EACCES, path: "/a/f.tif").description, "f.tif: cannot be read (permission denied)")
+        XCTAssertEqual(FrameReadError.fromErrno(EMFILE, path: "/a/f.tif").description, "f.tif: cannot be read (too many open files)")
+        XCTAssertTrue(FrameReadError.fromErrno(EMFILE, path: "f").isEnvironmental)
+        XCTAssertFalse(FrameReadError.fromErrno(EACCES, path: "f").isEnvironmental)
     }
 
     func testZeroByteFile() throws {

@@ -46,7 +46,8 @@ final class ForeignLayoutTests: TIFFTestCase {
         let rawF: [Float] = [0.5, -2, 3]
         let tF = TIFFBytes.image(width: 3, height: 1, bitsPerSample: [32], photometric: 0, sampleFormat: 3, rowsPerStrip: 1)
         let f = try write(tF.file(strips: [.bytes(rawF.map(\.bitPattern))]), to: "miniswhite-float.tif")
-        XCTAssertEqual(try TIFFReader.readFirst(path: f.path).pixels, rawF.map { -$0 })
+        // Floats flip about their own range [min, max] = [-2, 3]: v ↦ 3 + (-2) - v.
+        XCTAssertEqual(try TIFFReader.readFirst(path: f.path).pixels, [0.5, 3, -2])
     }
 
     /// No SampleFormat (defaults to unsigned), no RowsPerStrip (one strip for the whole image).
