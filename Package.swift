@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "HTTPAPI", dependencies: [
             "Report", "TrajectoryStore", "TIFFFrame", "AtomCount", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         .executableTarget(
             name: "stemtrack",

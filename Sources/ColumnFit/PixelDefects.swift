@@ -17,6 +17,7 @@ public enum PixelDefects {
         /// Isolated bright (hot, saturated, cosmic ray) and dark (dead) pixels replaced.
         public var outliers: Int = 0
         public var total: Int { nonFinite + outliers }
+        public init(nonFinite: Int = 0, outliers: Int = 0) { self.nonFinite = nonFinite; self.outliers = outliers }
     }
 
     /// Excess over the largest neighbour, in noise σ, above which a pixel can be an outlier.

@@ -19,14 +19,26 @@ import TrajectoryStore
 /// | `GET /api/events` | ``EventsList`` (`kind`, `track`, `limit`, frame range, time, temperature) |
 /// | `GET /api/facets` | ``FacetsList`` (`family`, `limit`, frame range, time, temperature) |
 /// | `GET /api/models` | ``ModelsList`` |
+/// | `GET /healthz` | ``HealthResponse`` (200 healthy, 503 not) |
+/// | `GET /metrics` | Prometheus text exposition (``Monitoring/DaemonMetrics``) |
 ///
 /// Errors: `{"error": "..."}` with 400 (bad parameter), 404 (unknown frame, track or route),
 /// 503 (database not there yet) or 500.
 public enum APIRouter {
     /// A router serving `api` (GET only: nothing can change the store).
-    public static func make(_ api: DashboardAPI) -> Router<BasicRequestContext> {
+    public static func make(_ api: DashboardAPI, health: HealthSource? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ in html(LivePage.html) }
+        let source = health ?? .heartbeat(api.store)
+        router.get("/healthz") { _, _ in
+            let h = await HealthEndpoints.health(source)
+            let data = (try? encoder.encode(h)) ?? Data()
+            return json(data, status: h.status == "ok" ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: await HealthEndpoints.metrics(source))))
+        }
         router.get("/api/summary") { req, _ in
             await respond { try await api.summary(try query(req, DashboardAPI.filterKeys)) }
         }

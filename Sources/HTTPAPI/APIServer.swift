@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// Where the API listens: `HOST:PORT` (IPv4 or a name; `[v6]:PORT` for IPv6). The default is the
@@ -32,17 +33,27 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
 /// The dashboard server: the API and live page over a trajectory store, as a Hummingbird
 /// `Application` (a swift-service-lifecycle `Service`, so it can run in the daemon's service group).
 public enum APIServer {
+    /// Connections served at once; more wait in the kernel's accept queue (the daemon's own file
+    /// descriptors are never starved by HTTP clients).
+    public static let maxConnections = 256
+    /// Seconds a connection may stay idle (no request arriving) before it is closed.
+    public static let idleTimeout: Int64 = 15
+
     /// An application serving the store at `databasePath` read-only on `address`.
-    /// `onServerRunning` receives the bound port (useful with port 0).
+    /// `onServerRunning` receives the bound port (useful with port 0). `health` answers `/healthz`
+    /// and `/metrics` (default: the heartbeat a daemon writes into the store).
     public static func application(databasePath: String, address: HTTPAddress = HTTPAddress(), logger: Logger? = nil,
+                                   health: HealthSource? = nil,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>> {
         let api = DashboardAPI(store: StoreAccess(path: databasePath))
         var log = logger ?? Logger(label: "stemtrack.http")
         if logger == nil { log.logLevel = .warning }
         return Application(
-            router: APIRouter.make(api),
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "stemtrack"),
+            router: APIRouter.make(api, health: health),
+            server: .http1(configuration: .init(idleTimeout: .seconds(idleTimeout))),
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "stemtrack",
+                                                    availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? address.port) },
             logger: log)
     }

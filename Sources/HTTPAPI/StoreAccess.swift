@@ -38,9 +38,17 @@ public final class StoreAccess: Sendable {
         }
     }
 
-    /// Runs blocking work (image decoding, mixture fits) off the async executor.
+    /// Expensive answers (image decoding and rendering, mixture fits) computed at once; more wait.
+    /// Bounds the server's memory whatever the number of clients (a 4096² frame is ~70 MB to render).
+    public static let maxConcurrentComputations = 2
+    private let computations = AsyncLimiter(StoreAccess.maxConcurrentComputations)
+
+    /// Runs blocking work (image decoding, mixture fits) off the async executor, at most
+    /// ``maxConcurrentComputations`` at a time.
     public func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        await computations.acquire()
+        defer { Task { await computations.release() } }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.async {
                 do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
             }
@@ -57,5 +65,22 @@ final class Mutex<Value>: @unchecked Sendable {
     func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock(); defer { lock.unlock() }
         return try body(&value)
+    }
+}
+
+/// A counting semaphore for async code (waiters resumed in arrival order).
+actor AsyncLimiter {
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) { available = max(1, limit) }
+
+    func acquire() async {
+        if available > 0 { available -= 1; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
     }
 }

@@ -62,7 +62,7 @@ struct Count: AsyncParsableCommand {
     func run() async throws {
         var rows: [Row] = []
         for input in inputs { rows += try load(input) }
-        guard rows.count >= 3 else { throw ValidationError("only \(rows.count) columns in the input; counting needs at least 3") }
+        guard rows.count >= 3 else { throw RuntimeError("only \(rows.count) columns in the input; counting needs at least 3") }
         let xs = rows.map(\.crossSection)
         var counts: [Int]
         var model: CountingModel
@@ -70,13 +70,13 @@ struct Count: AsyncParsableCommand {
         if let library {
             let text: String
             do { text = try String(contentsOfFile: library, encoding: .utf8) } catch {
-                throw ValidationError("\(library): cannot read the library (\(error.localizedDescription))")
+                throw RuntimeError("\(library): cannot read the library (\(error.localizedDescription))")
             }
             var counter: LibraryCounter
-            do { counter = LibraryCounter(library: try LibraryCounter.parse(text)) } catch { throw ValidationError("\(library): \(error)") }
+            do { counter = LibraryCounter(library: try LibraryCounter.parse(text)) } catch { throw RuntimeError("\(library): \(error)") }
             counter.poissonScale = dose.map { 1 / $0 }
             let r: (model: CountingModel, scale: Double, counts: [Int])
-            do { r = try counter.count(xs) } catch { throw ValidationError("\(error)") }
+            do { r = try counter.count(xs) } catch { throw RuntimeError("\(error)") }
             (model, counts) = (r.model, r.counts)
             FileHandle.standardError.write(Data("library scale \(r.scale)\n".utf8))
         } else {
@@ -84,7 +84,7 @@ struct Count: AsyncParsableCommand {
             counter.components = components
             counter.maxComponents = maxComponents
             counter.firstComponentAtoms = firstAtoms
-            do { mixture = try counter.count(xs) } catch { throw ValidationError("\(error)") }
+            do { mixture = try counter.count(xs) } catch { throw RuntimeError("\(error)") }
             (model, counts) = (mixture!.model, mixture!.counts)
         }
         let total = counts.reduce(0, +)
@@ -116,30 +116,30 @@ struct Count: AsyncParsableCommand {
         let name = String(path.split(separator: "/").last ?? Substring(path))
         if path.lowercased().hasSuffix(".csv") || path.lowercased().hasSuffix(".txt") {
             let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ValidationError("\(path): cannot read (\(error.localizedDescription))") }
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw RuntimeError("\(path): cannot read (\(error.localizedDescription))") }
             var lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
-            guard !lines.isEmpty else { throw ValidationError("\(path): empty table") }
+            guard !lines.isEmpty else { throw RuntimeError("\(path): empty table") }
             let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let ci = header.firstIndex(of: "cross_section") ?? header.firstIndex(of: "volume") else {
-                throw ValidationError("\(path): no cross_section (or volume) column in the header")
+                throw RuntimeError("\(path): no cross_section (or volume) column in the header")
             }
             let xi = header.firstIndex(of: "x_px"), yi = header.firstIndex(of: "y_px")
             return try lines.enumerated().map { n, line in
                 let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard f.count > ci, let cs = Double(f[ci]), cs.isFinite else {
-                    throw ValidationError("\(path): line \(n + 2) has no numeric cross-section")
+                    throw RuntimeError("\(path): line \(n + 2) has no numeric cross-section")
                 }
                 return Row(file: name, x: xi.flatMap { Double(f[$0]) } ?? .nan, y: yi.flatMap { Double(f[$0]) } ?? .nan, crossSection: cs)
             }
         }
         let frames: [Frame]
-        do { frames = try TIFFReader.read(path: path) } catch { throw ValidationError(error.description) }
+        do { frames = try TIFFReader.read(path: path) } catch { throw RuntimeError(error.description) }
         var settings = FitSettings()
         settings.pixelSize = pixelSize
         if let background { settings.fitBackground = false; settings.fixedBackground = background }
         return try frames.flatMap { frame -> [Row] in
             let fit: FrameFit
-            do { fit = try ColumnFitter(settings: settings).fit(frame) } catch { throw ValidationError("\(error)") }
+            do { fit = try ColumnFitter(settings: settings).fit(frame) } catch { throw RuntimeError("\(error)") }
             return fit.columns.map { Row(file: frame.label, x: $0.x, y: $0.y, crossSection: $0.crossSection(pixelSize: fit.pixelSize)) }
         }
     }

@@ -72,7 +72,7 @@ struct Fit: AsyncParsableCommand {
 
     func run() async throws {
         let frames: [Frame]
-        do { frames = try TIFFReader.read(path: frame) } catch { throw ValidationError(error.description) }
+        do { frames = try TIFFReader.read(path: frame) } catch { throw RuntimeError(error.description) }
         guard page >= 0 && page < frames.count else {
             throw ValidationError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
         }
@@ -91,7 +91,7 @@ struct Fit: AsyncParsableCommand {
         let result: FrameFit
         do {
             result = try ColumnFitter(settings: settings).fit(frames[page], start: startPoints)
-        } catch { throw ValidationError(error.description) }
+        } catch { throw RuntimeError(error.description) }
         if verbose {
             let s = result.scales
             var line = "noise σ \(s.noise), width ρ₀ \(s.width) px, spacing \(s.spacing) px; "
@@ -112,16 +112,16 @@ struct Fit: AsyncParsableCommand {
     private func readStart(_ path: String) throws -> [(x: Double, y: Double)] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
-        guard !lines.isEmpty else { throw ValidationError("\(path): empty") }
+        guard !lines.isEmpty else { throw RuntimeError("\(path): empty") }
         let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let xi = header.firstIndex(of: "x_px"), let yi = header.firstIndex(of: "y_px") else {
-            throw ValidationError("\(path): needs columns x_px and y_px in its header")
+            throw RuntimeError("\(path): needs columns x_px and y_px in its header")
         }
         return try lines.enumerated().map { n, line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
             guard f.count > max(xi, yi), let x = Double(f[xi].trimmingCharacters(in: .whitespaces)),
                   let y = Double(f[yi].trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("\(path): line \(n + 2) has no numeric x_px,y_px")
+                throw RuntimeError("\(path): line \(n + 2) has no numeric x_px,y_px")
             }
             return (x, y)
         }

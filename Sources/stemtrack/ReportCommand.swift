@@ -26,7 +26,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reader: StoreReader
-        do { reader = try StoreReader(path: db) } catch { throw ValidationError("\(error)") }
+        do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(error)") }
         let name = title ?? "stemtrack report: " + ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent
         var bar: Progress? = nil
         var stage = ""
@@ -40,7 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         bar?.finish()
         do { try html.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-            throw ValidationError("\(out): cannot write the report (\(error.localizedDescription))")
+            throw RuntimeError("\(out): cannot write the report (\(error.localizedDescription))")
         }
         FileHandle.standardError.write(Data("stemtrack: wrote \(out) (\(html.utf8.count / 1024) KiB)\n".utf8))
     }

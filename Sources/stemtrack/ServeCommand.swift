@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let address: HTTPAddress
         do { address = try HTTPAddress(parsing: http) } catch { throw ValidationError("\(error)") }
-        do { _ = try StoreReader(path: db) } catch { throw ValidationError("\(error)") }
+        do { _ = try StoreReader(path: db) } catch { throw RuntimeError("\(error)") }
         var logger = Logger(label: "stemtrack.http")
         logger.logLevel = .info
         let app = APIServer.application(databasePath: db, address: address, logger: logger) { port in

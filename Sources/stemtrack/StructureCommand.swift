@@ -102,7 +102,7 @@ struct StructureCommand: AsyncParsableCommand {
 
     private func runFrame(_ path: String) throws {
         let pages: [Frame]
-        do { pages = try TIFFReader.read(path: path) } catch { throw ValidationError(error.description) }
+        do { pages = try TIFFReader.read(path: path) } catch { throw RuntimeError(error.description) }
         guard page >= 0 && page < pages.count else { throw ValidationError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
         let image = pages[page]
         var fs = FitSettings()
@@ -120,7 +120,7 @@ struct StructureCommand: AsyncParsableCommand {
         let columns = fit.columns.enumerated().map { i, c in StructureColumn(x: c.x, y: c.y, count: counts?[i]) }
         let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: px))
         let st: FrameStructure
-        do { st = try analyzer.analyze(columns) } catch { throw ValidationError("\(path): \(error)") }
+        do { st = try analyzer.analyze(columns) } catch { throw RuntimeError("\(path): \(error)") }
         if let svg {
             let text = try StructureOverlay.svg(frame: image, columns: columns, structure: st,
                                                 title: URL(fileURLWithPath: path).lastPathComponent)
@@ -139,10 +139,10 @@ struct StructureCommand: AsyncParsableCommand {
 
     private func writeXYZ(_ path: String, structure st: FrameStructure, columns: [StructureColumn], pixelSize: Double?) throws {
         guard let pixelSize else { throw ValidationError("--xyz needs the pixel size (--pixel-size)") }
-        guard !st.particles.isEmpty else { throw ValidationError("--xyz: no particle found") }
+        guard !st.particles.isEmpty else { throw RuntimeError("--xyz: no particle found") }
         let start: ColumnStackModel
         do { start = try ColumnStackModel.start(structure: st, columns: columns, particle: 0, pixelSize: pixelSize) }
-        catch { throw ValidationError("--xyz: \(error)") }
+        catch { throw RuntimeError("--xyz: \(error)") }
         let relax = StackRelaxation(nearestNeighbourDistance: st.crystal.nearestNeighbourDistance)
         let e0 = relax.energy(start)
         let r = relax.relax(start)
@@ -183,7 +183,7 @@ struct StructureCommand: AsyncParsableCommand {
         let reader = try StoreReader(path: path)
         let range = try frames.map { try StoreRange.ints($0, name: "--frames") }
         let stored = try reader.frames(StoreFilter(frames: range)).filter { $0.status == .ok }
-        guard !stored.isEmpty else { throw ValidationError("\(path): no analysed frames\(frames.map { " in \($0)" } ?? "")") }
+        guard !stored.isEmpty else { throw RuntimeError("\(path): no analysed frames\(frames.map { " in \($0)" } ?? "")") }
         var rows: [String] = []
         var families = Set<String>()
         var results: [(TrajectoryStore.FrameRecord, FrameStructure?)] = []

@@ -75,7 +75,7 @@ struct Track: AsyncParsableCommand {
         let files = try resolveInputs()
         let fm = FileManager.default
         do { try fm.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw ValidationError("\(out): cannot create the output directory (\(error.localizedDescription))")
+            throw RuntimeError("\(out): cannot create the output directory (\(error.localizedDescription))")
         }
         var fitSettings = FitSettings()
         fitSettings.pixelSize = pixelSize
@@ -127,7 +127,7 @@ struct Track: AsyncParsableCommand {
             }
         }
         bar.finish()
-        guard !fitted.isEmpty else { throw ValidationError("no frame could be read and fitted (\(failures.count) failures; see above)") }
+        guard !fitted.isEmpty else { throw RuntimeError("no frame could be read and fitted (\(failures.count) failures; see above)") }
 
         // 2. Count.
         let crossSections = fitted.map { f in f.columns.map { $0.crossSection(pixelSize: f.pixelSize) } }
@@ -140,7 +140,7 @@ struct Track: AsyncParsableCommand {
         settings.spacing = spacing
         settings.registration.maxShift = maxJump * Double(frameSize)
         var series: SeriesTracker
-        do { series = try SeriesTracker(settings: settings) } catch { throw ValidationError(error.description) }
+        do { series = try SeriesTracker(settings: settings) } catch { throw RuntimeError(error.description) }
         series.smoothCounts = !noSmoothing
         var linkBar = Progress("linking", total: fitted.count)
         for (k, f) in fitted.enumerated() {
@@ -150,7 +150,7 @@ struct Track: AsyncParsableCommand {
             do {
                 try series.add(frame: f.index, time: frameInterval.map { Double(f.index) * $0 }, detections: detections,
                                modelID: counted.modelIDs[k], drift: drift)
-            } catch { throw ValidationError(error.description) }
+            } catch { throw RuntimeError(error.description) }
         }
         linkBar.finish()
         let result = series.finish(models: counted.models)
@@ -173,14 +173,14 @@ struct Track: AsyncParsableCommand {
         let fm = FileManager.default
         for input in inputs {
             var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: input, isDirectory: &isDir) else { throw ValidationError("\(input): no such file or directory") }
+            guard fm.fileExists(atPath: input, isDirectory: &isDir) else { throw RuntimeError("\(input): no such file or directory") }
             if isDir.boolValue {
                 let names: [String]
                 do { names = try fm.contentsOfDirectory(atPath: input) } catch {
-                    throw ValidationError("\(input): cannot list the directory (\(error.localizedDescription))")
+                    throw RuntimeError("\(input): cannot list the directory (\(error.localizedDescription))")
                 }
                 let tiffs = names.filter { let l = $0.lowercased(); return (l.hasSuffix(".tif") || l.hasSuffix(".tiff")) && !$0.hasPrefix(".") }
-                guard !tiffs.isEmpty else { throw ValidationError("\(input): no .tif/.tiff files in the directory") }
+                guard !tiffs.isEmpty else { throw RuntimeError("\(input): no .tif/.tiff files in the directory") }
                 files += tiffs.sorted(by: NaturalOrder.less).map { (input as NSString).appendingPathComponent($0) }
             } else {
                 files.append(input)
@@ -252,7 +252,7 @@ struct Track: AsyncParsableCommand {
             try drift.write(to: dir.appendingPathComponent("drift.csv"), atomically: true, encoding: .utf8)
             try (String(decoding: try enc.encode(summary), as: UTF8.self) + "\n").write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
         } catch {
-            throw ValidationError("\(out): cannot write the results (\(error.localizedDescription))")
+            throw RuntimeError("\(out): cannot write the results (\(error.localizedDescription))")
         }
     }
 }

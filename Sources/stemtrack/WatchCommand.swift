@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
+import Monitoring
 import ServiceLifecycle
 
 struct Watch: AsyncParsableCommand {
@@ -17,7 +18,11 @@ struct Watch: AsyncParsableCommand {
             changing, then recorded as failed with the reason; bad files never stop the run.
 
             SIGTERM / Ctrl-C finish the current frame and stop. After a crash or SIGKILL, start the same \
-            command again: it resumes after the last committed frame, and nothing is stored twice.
+            command again: it resumes after the last committed frame, and nothing is stored twice; a frame \
+            whose analysis killed the process is recorded as failed ("the analysis crashed") and not retried. \
+            A full disk or a locked store pauses the daemon (frames kept, retried with back-off). SIGHUP \
+            re-reads --config and logs what changed. Exit status: 0 stopped, 1 runtime failure, 64 usage, \
+            78 configuration error (do not restart).
 
             Settings come from --config (keys documented in deploy/stemtrack.conf.example) and are \
             overridden by flags. Query the database while it runs with 'stemtrack query'.
@@ -29,7 +34,7 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Configuration file (key = value).")
     var config: String?
 
-    @Option(help: "SQLite database (default: DIRECTORY/stemtrack.sqlite).")
+    @Option(help: "SQLite database (default: $STATE_DIRECTORY/stemtrack.sqlite under systemd, else DIRECTORY/stemtrack.sqlite; never on a network share).")
     var db: String?
 
     @Flag(help: "Poll the directory instead of inotify (network shares).")
@@ -53,34 +58,69 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Stop after this many frames (for tests and benchmarks).")
     var stopAfter: Int?
 
-    @Option(help: "Also serve the live dashboard and JSON API on this address, HOST:PORT (e.g. 127.0.0.1:8080).")
+    @Option(help: "Also serve the live dashboard, JSON API, /healthz and /metrics on this address, HOST:PORT (e.g. 127.0.0.1:8080).")
     var http: String?
 
-    func run() async throws {
+    @Flag(help: "With --recursive, follow symbolically linked directories (each directory is visited once).")
+    var followSymlinks = false
+
+    @Option(help: "Refuse frames with more pixels than this, before reading them (default 16777216 = 4096²).")
+    var maxPixels: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info; 'log_level' in --config).")
+    var logLevel: String?
+
+    /// The configuration: the file, then the flags over it. Throws ``WatchConfiguration/ConfigError``.
+    func configuration() throws -> WatchConfiguration {
         var c = WatchConfiguration()
-        if let config {
-            do { c = try WatchConfiguration.read(path: config) } catch { throw ValidationError("\(error)") }
-        }
+        if let config { c = try WatchConfiguration.read(path: config) }
         if let directory { c.directory = directory }
         if let db { c.database = db }
         if poll { c.poll = true }
         if let pollInterval { c.pollInterval = pollInterval }
         if recursive { c.recursive = true }
+        if followSymlinks { c.followSymlinks = true }
         if let pixelSize { c.pixelSize = pixelSize }
         if let temperatureLog { c.temperatureLog = temperatureLog }
         if let quietPeriod { c.quietPeriod = quietPeriod }
-        guard !c.directory.isEmpty else { throw ValidationError("give the acquisition directory (argument or 'directory' in --config)") }
-        var logger = Logger(label: "stemtrack")
-        logger.logLevel = .info
-        let service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter)
+        if let maxPixels { c.maxPixels = maxPixels }
+        if let logLevel { c.logLevel = logLevel }
+        return c
+    }
+
+    /// Prints one line and exits with EX_CONFIG (78): systemd's `RestartPreventExitStatus=78`
+    /// keeps a misconfigured service from restarting forever.
+    private func configurationFailure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("stemtrack: configuration error: \(message)\n".utf8))
+        return ExitCode(ExitStatus.configuration)
+    }
+
+    func run() async throws {
+        let c: WatchConfiguration
+        do { c = try configuration() } catch { throw configurationFailure("\(error)") }
+        guard !c.directory.isEmpty else {
+            throw configurationFailure("give the acquisition directory (argument or 'directory' in --config)")
+        }
+        guard let level = Logger.Level(name: c.logLevel) else {
+            throw configurationFailure("log level '\(c.logLevel)': use trace, debug, info, notice, warning, error or critical")
+        }
+        let logger = Logger(label: "stemtrack") { JournalLogHandler(label: $0, level: level) }
+        let health = DaemonHealth()
+        let metrics = DaemonMetrics()
+        let flags = self
+        let reload: (@Sendable () throws -> WatchConfiguration)? = config == nil ? nil : { @Sendable in try flags.configuration() }
+        let service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter, health: health, metrics: metrics,
+                                   reloadConfiguration: reload)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)]
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup)]
         if let http {
             let address: HTTPAddress
-            do { address = try HTTPAddress(parsing: http) } catch { throw ValidationError("\(error)") }
+            do { address = try HTTPAddress(parsing: http) } catch { throw configurationFailure("--http: \(error)") }
             let log = logger
-            let app = APIServer.application(databasePath: service.databasePath, address: address, logger: log) { port in
-                log.info("dashboard on http://\(address.host):\(port)/")
+            let app = APIServer.application(databasePath: service.databasePath, address: address, logger: log,
+                                            health: .inProcess(health, metrics, frameTimeout: c.frameTimeout)) { port in
+                log.info("dashboard on http://\(address.host):\(port)/ (health: /healthz, metrics: /metrics)")
             }
             services.append(.init(service: app))
         }
@@ -88,6 +128,15 @@ struct Watch: AsyncParsableCommand {
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let e as WatchError {
+            if e.isConfigurationError { throw configurationFailure(e.description) }
+            throw RuntimeError(e.description)
+        } catch let e as WatchConfiguration.ConfigError {
+            throw configurationFailure(e.description)
+        } catch is CancellationError {
+            return
+        }
     }
 }
