@@ -5,7 +5,7 @@
 /// pixel size.
 public enum FitPlausibility {
     /// Pixel sizes (Å) outside this range are taken to be corrupt tags or wrong settings.
-    public static let pixelSizeRange = 1e-3...1e4
+    public static let pixelSizeRange = 1e-6...1e5
 
     /// Human-readable warnings; empty when nothing is implausible.
     public static func warnings(_ fit: FrameFit, imageRange: (lo: Double, hi: Double), width: Int, height: Int) -> [String] {

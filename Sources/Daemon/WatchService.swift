@@ -23,8 +23,10 @@ import UnixSignals
 ///   hash of its decoded pixels (a renamed or re-saved file is not stored again; pages already
 ///   stored of a multi-page file that grows are skipped).
 /// - **Restarts take seconds.** Stored and failed files are recognised by `stat` alone; failed
-///   files are retried only when they change; a file that cannot be read yet does not hold up
-///   the files behind it (it is retried when it changes or its quiet period ends).
+///   files are retried only when they change. A file still being written (changed less than
+///   `quiet_period` ago) is waited for, to keep acquisition order; an unreadable file that is
+///   older fails at once, so bad files in a backlog hold nothing up. Environmental read failures
+///   (too many open files) are retried every tick without recording the file.
 /// - **One daemon per store** (``StoreLock``); SIGHUP re-reads the configuration.
 /// - **systemd**: `READY=1` after the resume and the backlog scan, `STATUS=` lines, `WATCHDOG=1`
 ///   while the frame loop is alive and no frame has taken longer than `frame_timeout`.
@@ -113,6 +115,8 @@ struct FrameLoop {
     /// Files that could not be read yet, with when they were first tried.
     var deferred: [String: Double] = [:]
     var lastModel: String? = nil
+    /// Frames recorded as crashed at this start (skipped if their file is read again).
+    var crashedIdentities: Set<String> = []
     let directory: String
     let notifier: SystemdNotifier
     var health: DaemonHealth { service.health }
@@ -157,23 +161,32 @@ struct FrameLoop {
                                                host: ProcessInfo.processInfo.hostName))
         runID = run.id ?? 0
         index = FrameIndex(try store.knownFiles())
-        try recoverCrashedFrame()
+        try recoverCrashedFrames()
     }
 
-    /// A frame left in progress by a process that died: record it failed so it is never retried.
-    mutating func recoverCrashedFrame() throws {
-        guard let crashed = try store.inProgress() else { return }
-        let reason = "\(crashed.identity.split(separator: "/").last.map(String.init) ?? crashed.identity): "
-            + "the analysis crashed (the process died while analysing this frame"
-            + (crashed.pid.map { ", pid \($0)" } ?? "") + "); not retried"
-        logger.error("\(reason)")
-        let state = FileState(path: crashed.path, size: crashed.size ?? 0, modified: crashed.modified ?? 0,
-                              device: crashed.device, inode: crashed.inode, changed: crashed.changed)
-        let result = pipeline.failedFile(state, path: crashed.identity, reason: reason, contentHash: "crashed")
-        try store.write(result, run: runID)
-        try store.clearInProgress()
-        index.record(state, failed: true, reason: reason)
-        metrics.failed.increment()
+    /// Frames left in progress by processes that died. A frame that was being analysed when the
+    /// process died twice is recorded as failed ("the analysis crashed") and never tried again; after
+    /// the first death it is retried once (the death may have been a SIGKILL or a power cut).
+    mutating func recoverCrashedFrames() throws {
+        for crashed in try store.inProgress() {
+            let name = crashed.identity.split(separator: "/").last.map(String.init) ?? crashed.identity
+            guard crashed.attempts >= InProgressFrame.maxAttempts else {
+                logger.warning("\(name): the process died while analysing it; trying it once more")
+                continue
+            }
+            let reason = "\(name): the analysis crashed (the process died \(crashed.attempts) times while analysing this frame"
+                + (crashed.pid.map { ", last pid \($0)" } ?? "") + "); not retried"
+            logger.error("\(reason)")
+            let state = FileState(path: crashed.path, size: crashed.size ?? 0, modified: crashed.modified ?? 0,
+                                  device: crashed.device, inode: crashed.inode, changed: crashed.changed)
+            let result = pipeline.failedFile(state, path: crashed.identity, reason: reason, contentHash: "crashed")
+            try store.write(result, run: runID)
+            try store.clearInProgress(crashed.identity)
+            // A single-page file is settled; pages of a stack are skipped by their identity below.
+            if crashed.identity == crashed.path { index.record(state, failed: true, reason: reason) }
+            crashedIdentities.insert(crashed.identity)
+            metrics.failed.increment()
+        }
     }
 
     mutating func run() async throws {
@@ -281,13 +294,21 @@ struct FrameLoop {
             break
         }
         let t0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-        let attempt = FrameReadiness(quietPeriod: c.quietPeriod).attempt(path, maxPixels: c.maxPixels)
+        // A file that changed less than the quiet period ago and cannot be read yet is still being
+        // written: wait for it (acquisition order is kept, which the tracker relies on). The wait
+        // is bounded by the quiet period after its last change; a file that is already old fails at once.
+        let readiness = FrameReadiness(quietPeriod: c.quietPeriod)
+        var attempt = readiness.attempt(path, maxPixels: c.maxPixels)
+        while case .notYet = attempt {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            health.beat()
+            try? await Task.sleep(nanoseconds: UInt64(readiness.retryInterval * 1e9))
+            attempt = readiness.attempt(path, maxPixels: c.maxPixels)
+        }
         let readSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
         switch attempt {
-        case .vanished:
+        case .vanished, .notYet:
             deferred[path] = nil
-        case .notYet:
-            if deferred[path] == nil { deferred[path] = Date().timeIntervalSince1970 }
         case .environmental(let reason, _):
             if deferred[path] == nil { deferred[path] = Date().timeIntervalSince1970 }
             logger.warning("\(reason); will retry")
@@ -307,6 +328,7 @@ struct FrameLoop {
             var anyFailed = damaged != nil
             for frame in frames {
                 let identity = frame.page == 0 ? path : "\(path)#\(frame.page)"
+                if crashedIdentities.contains(identity) { continue }
                 let hash = ContentHash.ofPixels(frame.pixels, width: frame.width, height: frame.height)
                 if let (n, other) = try await withEnvironmentalRetry("checking for duplicates", { try store.frame(withContentHash: hash) }) {
                     if other != identity { logger.info("\(identity): same pixels as frame \(n) (\(other)); not stored again") }
@@ -358,7 +380,7 @@ struct FrameLoop {
     }
 
     /// Writes one frame's results; environmental failures pause and retry until it is stored
-    /// (or the daemon is told to stop, then the frame stays unstored and in progress is cleared).
+    /// (or the daemon is told to stop: then the frame stays unstored and is analysed again at the next start).
     mutating func commit(_ result: FrameResult, identity: String) async throws {
         let s0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         try await withEnvironmentalRetry("storing \(identity)") { _ = try store.write(result, run: runID) }
@@ -396,7 +418,6 @@ struct FrameLoop {
                 notifier.status("paused: \(why)")
                 if Task.isShuttingDownGracefully || Task.isCancelled {
                     logger.error("stopping while paused: \(what) did not complete; it is retried at the next start")
-                    try? store.clearInProgress()
                     throw CancellationError()
                 }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))

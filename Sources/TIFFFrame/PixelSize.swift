@@ -15,7 +15,7 @@ enum PixelSize {
 
     /// Pixel sizes (Å) a STEM image can have; a tag outside this range is corrupt (a bit flip, a
     /// writer's placeholder) and is ignored, so that the configured pixel size is used instead.
-    static let plausible = 1e-3...1e4
+    static let plausible = 1e-6...1e5
 
     static func fromTags(_ tif: OpaquePointer, description: String?) -> Double? {
         rawFromTags(tif, description: description).flatMap { plausible.contains($0) ? $0 : nil }

@@ -269,7 +269,7 @@ public final class FrameStore: Sendable {
                 c.frame, c.index, c.columns, c.surfaceColumns, c.atoms, c.area, c.perimeter, c.centreX, c.centreY,
                 c.radiusOfGyration, c.aspectRatio.isFinite ? c.aspectRatio : nil])
         }
-        try db.execute(sql: "DELETE FROM in_progress")
+        try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [f.path])
         if let state = r.resumeState {
             try db.execute(sql: """
                 INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
@@ -437,33 +437,47 @@ public final class FrameStore: Sendable {
 
     // MARK: In progress and heartbeat
 
-    /// Records, in its own committed transaction, that `frame` is about to be analysed. The commit
-    /// of its results (``write(_:run:)``) removes the record; a record found at the next start
-    /// means the analysis killed the process.
-    public func markInProgress(_ frame: InProgressFrame) throws {
+    /// Records, in its own committed transaction, that `frame` is about to be analysed, and
+    /// returns how many times it has been (1 the first time). The commit of its results
+    /// (``write(_:run:)``) removes the record; a record found at the next start means the process
+    /// died during the analysis: killed from outside (SIGKILL, power cut) or by the frame itself.
+    @discardableResult
+    public func markInProgress(_ frame: InProgressFrame) throws -> Int {
         try pool.write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO in_progress (id, path, identity, file_size, mtime, device, inode, ctime, started_at, pid)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [frame.path, frame.identity, frame.size, frame.modified, frame.device, frame.inode,
+                INSERT INTO in_progress (identity, path, attempts, file_size, mtime, device, inode, ctime, started_at, pid)
+                VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(identity) DO UPDATE SET attempts = attempts + 1, started_at = excluded.started_at,
+                    pid = excluded.pid, file_size = excluded.file_size, mtime = excluded.mtime
+                """, arguments: [frame.identity, frame.path, frame.size, frame.modified, frame.device, frame.inode,
                                  frame.changed, frame.startedAt, frame.pid])
+            return try Int.fetchOne(db, sql: "SELECT attempts FROM in_progress WHERE identity = ?",
+                                    arguments: [frame.identity]) ?? 1
         }
     }
 
-    /// The frame left in progress by a process that died, if any.
-    public func inProgress() throws -> InProgressFrame? {
+    /// Frames left in progress by processes that died, oldest first.
+    public func inProgress() throws -> [InProgressFrame] {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM in_progress WHERE id = 1").map {
-                InProgressFrame(path: $0["path"], identity: $0["identity"], size: $0["file_size"], modified: $0["mtime"],
-                                device: $0["device"], inode: $0["inode"], changed: $0["ctime"],
-                                startedAt: $0["started_at"], pid: $0["pid"])
+            try Row.fetchAll(db, sql: "SELECT * FROM in_progress ORDER BY started_at").map {
+                var f = InProgressFrame(path: $0["path"], identity: $0["identity"], size: $0["file_size"], modified: $0["mtime"],
+                                        device: $0["device"], inode: $0["inode"], changed: $0["ctime"],
+                                        startedAt: $0["started_at"], pid: $0["pid"])
+                f.attempts = $0["attempts"]
+                return f
             }
         }
     }
 
-    /// Forgets the in-progress record (after recording the frame as failed, or when nothing was written).
-    public func clearInProgress() throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM in_progress") }
+    /// Forgets the in-progress record of `identity` (all of them when nil).
+    public func clearInProgress(_ identity: String? = nil) throws {
+        try pool.write { db in
+            if let identity {
+                try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [identity])
+            } else {
+                try db.execute(sql: "DELETE FROM in_progress")
+            }
+        }
     }
 
     /// Writes the daemon's heartbeat.

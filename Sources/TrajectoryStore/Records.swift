@@ -340,7 +340,7 @@ public struct KnownFile: Sendable, Equatable {
     }
 }
 
-/// The frame a daemon was analysing; left behind in the store only if the process died during the
+/// A frame a daemon was analysing; left behind in the store only if the process died during the
 /// analysis (the frame's commit removes it).
 public struct InProgressFrame: Sendable, Equatable {
     public var path: String
@@ -353,6 +353,11 @@ public struct InProgressFrame: Sendable, Equatable {
     /// Unix s.
     public var startedAt: Double
     public var pid: Int?
+    /// Analyses begun (1: the first); a frame is given up after ``maxAttempts``.
+    public var attempts: Int = 1
+    /// A frame whose analysis ended with the process dying this often is recorded as failed.
+    /// Two, not one: a process killed from outside (SIGKILL, power cut) leaves the same mark.
+    public static let maxAttempts = 2
 
     public init(path: String, identity: String, size: Int?, modified: Double?, device: Int64? = nil, inode: Int64? = nil,
                 changed: Double? = nil, startedAt: Double = Date().timeIntervalSince1970, pid: Int? = nil) {

@@ -39,9 +39,9 @@ public enum StoreSchema {
         ALTER TABLE frames ADD COLUMN ctime REAL;
         ALTER TABLE frames ADD COLUMN quality TEXT;
         CREATE TABLE in_progress (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
+            identity TEXT PRIMARY KEY NOT NULL,
             path TEXT NOT NULL,
-            identity TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
             file_size INTEGER,
             mtime REAL,
             device INTEGER,
