@@ -37,7 +37,7 @@ public enum APIServer {
     /// descriptors are never starved by HTTP clients).
     public static let maxConnections = 256
     /// Seconds a connection may stay idle (no request arriving) before it is closed.
-    public static let idleTimeout: Int64 = 15
+    public static let idleTimeout: Int64 = 5
 
     /// An application serving the store at `databasePath` read-only on `address`.
     /// `onServerRunning` receives the bound port (useful with port 0). `health` answers `/healthz`
