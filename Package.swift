@@ -72,6 +72,10 @@ let package = Package(
             name: "stemtrack-track-bench",
             dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation"],
             path: "bench/TrackBenchmark"),
+        .executableTarget(
+            name: "stemtrack-restart-bench",
+            dependencies: ["TrajectoryStore", "TIFFFrame"],
+            path: "bench/RestartBenchmark"),
         .target(name: "BenchSupport", dependencies: ["TrajectoryStore"], path: "bench/Support"),
         .executableTarget(
             name: "stemtrack-store-bench",

@@ -284,8 +284,8 @@ struct FrameLoop {
             deferred[path] = nil
             metrics.skipped.increment()
             return
-        case .renamed(let from):
-            logger.info("\(path): the same file as \(from) (renamed); already stored")
+        case .renamed:
+            logger.info("\(path): a stored file renamed (same device, inode, size and time); not stored again")
             index.record(state, failed: false)
             deferred[path] = nil
             metrics.skipped.increment()
@@ -375,7 +375,7 @@ struct FrameLoop {
             }
             // Stored (ok or failed analysis): not read again while it stays unchanged.
             _ = anyFailed
-            index.record(st, failed: false, frames: frames.count)
+            index.record(st, failed: false)
         }
     }
 

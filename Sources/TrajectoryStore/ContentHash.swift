@@ -78,3 +78,33 @@ public enum ContentHash {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 }
+
+/// 64-bit keys that recognise a version of a file without reading it: its path, size and
+/// modification time, or (for a file renamed within the directory) its device, inode, size and
+/// modification time. Equal keys for different files are possible in principle (2⁻⁶⁴ per pair).
+public enum FileKey {
+    public static func of(path: String, size: Int, modified: Double) -> Int64 {
+        var bytes = Array(path.utf8)
+        append(&bytes, UInt64(bitPattern: Int64(size)))
+        append(&bytes, modified.bitPattern)
+        return key(bytes)
+    }
+
+    public static func inode(device: Int64, inode: Int64, size: Int, modified: Double) -> Int64 {
+        var bytes: [UInt8] = []
+        append(&bytes, UInt64(bitPattern: device))
+        append(&bytes, UInt64(bitPattern: inode))
+        append(&bytes, UInt64(bitPattern: Int64(size)))
+        append(&bytes, modified.bitPattern)
+        return key(bytes)
+    }
+
+    private static func append(_ bytes: inout [UInt8], _ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private static func key(_ bytes: [UInt8]) -> Int64 {
+        let hex = bytes.withUnsafeBytes { ContentHash.of($0) }
+        return Int64(bitPattern: UInt64(hex.prefix(16), radix: 16) ?? 0)
+    }
+}

@@ -80,6 +80,7 @@ public final class FrameStore: Sendable {
                 if try migrator.hasBeenSuperseded(db) { throw StoreError.notAStore(path) }
             }
             try migrator.migrate(pool)
+            try Self.backfillFileKeys(pool)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError.notAStore(path)
         }
@@ -270,6 +271,8 @@ public final class FrameStore: Sendable {
                 c.radiusOfGyration, c.aspectRatio.isFinite ? c.aspectRatio : nil])
         }
         try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [f.path])
+        try Self.insertFileKey(db, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device,
+                               inode: f.inode, failed: f.status == .failed)
         if let state = r.resumeState {
             try db.execute(sql: """
                 INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
@@ -400,31 +403,52 @@ public final class FrameStore: Sendable {
         }
     }
 
-    /// Every stored file with its size, modification time and identity, so that a restart can
-    /// skip them without reading (one row per file; a multi-page file's pages are `path#k`).
-    public func knownFiles() throws -> [KnownFile] {
+    /// What a restart must skip, compactly: the ``FileKey``s of every stored file version, and
+    /// the failed files with their reasons (for retrying permission problems after a chmod).
+    public func knownFiles() throws -> KnownFiles {
         try pool.read { db in
-            var byPath: [String: KnownFile] = [:]
-            var order: [String] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT path, file_size, mtime, device, inode, ctime, status, error FROM frames ORDER BY id
-                """)
+            var k = KnownFiles()
+            let rows = try Row.fetchCursor(db, sql: "SELECT key, inode_key, failed FROM file_keys")
             while let row = try rows.next() {
-                let identity: String = row[0]
-                let path = Self.filePath(ofIdentity: identity)
-                let failed = (row[6] as String) == FrameStatus.failed.rawValue
-                if var k = byPath[path] {
-                    k.frames += 1
-                    if failed && !k.failed { k.failed = true; k.error = row[7] }
-                    k.size = row[1]; k.modified = row[2]; k.device = row[3]; k.inode = row[4]; k.changed = row[5]
-                    byPath[path] = k
-                } else {
-                    order.append(path)
-                    byPath[path] = KnownFile(path: path, size: row[1], modified: row[2], device: row[3], inode: row[4],
-                                             changed: row[5], failed: failed, error: row[7])
-                }
+                let key: Int64 = row[0]
+                if (row[2] as Int) != 0 { k.failedKeys.insert(key) } else { k.storedKeys.insert(key) }
+                if let i: Int64 = row[1], (row[2] as Int) == 0 { k.inodeKeys.insert(i) }
             }
-            return order.compactMap { byPath[$0] }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT path, file_size, mtime, ctime, error FROM frames INDEXED BY frames_failed WHERE status = 'failed'
+                """) {
+                let path = Self.filePath(ofIdentity: row[0])
+                k.failures[path] = KnownFile(path: path, size: row[1], modified: row[2], changed: row[3], failed: true,
+                                             error: row[4])
+            }
+            return k
+        }
+    }
+
+    static func insertFileKey(_ db: Database, identity: String, size: Int?, modified: Double?, device: Int64?,
+                              inode: Int64?, failed: Bool) throws {
+        guard let size, let modified else { return }
+        let key = FileKey.of(path: filePath(ofIdentity: identity), size: size, modified: modified)
+        let inodeKey = device.flatMap { d in inode.map { FileKey.inode(device: d, inode: $0, size: size, modified: modified) } }
+        try db.execute(sql: """
+            INSERT INTO file_keys (key, inode_key, failed) VALUES (?, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET failed = failed AND excluded.failed
+            """, arguments: [key, inodeKey, failed ? 1 : 0])
+    }
+
+    /// Stores from before version 3 have frames but no file keys: compute them once.
+    static func backfillFileKeys(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM file_keys") == 0,
+                  try Int.fetchOne(db, sql: "SELECT count(*) FROM frames") ?? 0 > 0 else { return }
+            try db.inTransaction(.immediate) {
+                let rows = try Row.fetchAll(db, sql: "SELECT path, file_size, mtime, device, inode, status FROM frames")
+                for r in rows {
+                    try insertFileKey(db, identity: r[0], size: r[1], modified: r[2], device: r[3], inode: r[4],
+                                      failed: (r[5] as String) == FrameStatus.failed.rawValue)
+                }
+                return .commit
+            }
         }
     }
 

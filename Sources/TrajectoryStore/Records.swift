@@ -340,6 +340,19 @@ public struct KnownFile: Sendable, Equatable {
     }
 }
 
+/// What the store holds of the files it has seen, for a restart (see ``FrameStore/knownFiles()``).
+public struct KnownFiles: Sendable, Equatable {
+    /// ``FileKey/of(path:size:modified:)`` of every file version stored with results, and of those
+    /// recorded only as failed.
+    public var storedKeys: Set<Int64> = []
+    public var failedKeys: Set<Int64> = []
+    /// ``FileKey/inode(device:inode:size:modified:)`` of the stored files (renames).
+    public var inodeKeys: Set<Int64> = []
+    /// Failed files by path, with their reasons and status-change times.
+    public var failures: [String: KnownFile] = [:]
+    public init() {}
+}
+
 /// A frame a daemon was analysing; left behind in the store only if the process died during the
 /// analysis (the frame's commit removes it).
 public struct InProgressFrame: Sendable, Equatable {

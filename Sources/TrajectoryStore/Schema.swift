@@ -32,7 +32,9 @@ public enum StoreSchema {
     /// Added in version 3 for running as a service: the file's identity (device, inode, ctime) so a
     /// restart recognises stored files without reading them, the fit's plausibility warnings, the
     /// frame being analysed (so that a frame that kills the process is recorded failed at the next
-    /// start instead of crashing it again), and the daemon's heartbeat (read by `serve`'s /healthz).
+    /// start instead of crashing it again), the daemon's heartbeat (read by `serve`'s /healthz), and
+    /// `file_keys`: 64-bit keys of (file path, size, mtime) and (device, inode, size, mtime) of every
+    /// stored file, so that a restart loads what it must skip in a few hundred kilobytes.
     static let service = """
         ALTER TABLE frames ADD COLUMN device INTEGER;
         ALTER TABLE frames ADD COLUMN inode INTEGER;
@@ -50,6 +52,13 @@ public enum StoreSchema {
             started_at REAL NOT NULL,
             pid INTEGER
         );
+        CREATE TABLE file_keys (
+            key INTEGER PRIMARY KEY,
+            inode_key INTEGER,
+            failed INTEGER NOT NULL
+        );
+        CREATE INDEX file_keys_inode ON file_keys(inode_key) WHERE inode_key IS NOT NULL;
+        CREATE INDEX frames_failed ON frames(id) WHERE status = 'failed';
         CREATE TABLE daemon_heartbeat (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             pid INTEGER,
