@@ -99,7 +99,7 @@ function countColour(n, lo, hi){
 
 async function drawFrame(n){
   const [cols, paths] = await Promise.all([get("/api/frames/"+n+"/columns"), get("/api/frames/"+n+"/paths?length=20")]);
-  const w = cols.imageWidth || Math.max(...cols.columns.map(c=>c.x)) + 10, h = cols.imageHeight || Math.max(...cols.columns.map(c=>c.y)) + 10;
+  const w = cols.imageWidth || Math.max(...cols.columns.map(c=>c.x_px)) + 10, h = cols.imageHeight || Math.max(...cols.columns.map(c=>c.y_px)) + 10;
   const box = document.getElementById("frame"); box.innerHTML = "";
   const svg = el("svg",{viewBox:"-0.5 -0.5 "+w+" "+h, id:"frameSVG", style:"background:#000"}, box);
   const img = el("image",{href:"/api/frames/"+n+"/image.png", x:-0.5, y:-0.5, width:w, height:h, preserveAspectRatio:"none"}, svg);
@@ -115,7 +115,7 @@ async function drawFrame(n){
     if (p.x.length < 2) continue;
     el("polyline",{points: p.x.map((x,i) => x.toFixed(2)+","+p.y[i].toFixed(2)).join(" "), fill:"none", stroke:"#ff0", "stroke-width": r*0.4, "stroke-opacity":0.8}, svg);
   }
-  for (const c of cols.columns) el("circle",{cx:c.x, cy:c.y, r:r, fill:countColour(c.count, lo, hi), "fill-opacity":0.85, stroke:"#000", "stroke-width":r*0.15}, svg);
+  for (const c of cols.columns) el("circle",{cx:c.x_px, cy:c.y_px, r:r, fill:countColour(c.count, lo, hi), "fill-opacity":0.85, stroke:"#000", "stroke-width":r*0.15}, svg);
   svg.dataset.columns = cols.columns.length;
   document.getElementById("frameTitle").textContent = "Frame " + n + ": " + cols.columns.length + " columns";
   const legend = document.getElementById("legend"); legend.innerHTML = "atoms:";
@@ -125,7 +125,7 @@ async function drawFrame(n){
 }
 
 function drawHistogram(cols){
-  const xs = cols.columns.map(c => c.crossSection).filter(isFinite);
+  const xs = cols.columns.map(c => c.cross_section).filter(isFinite);
   const model = state.models[cols.modelID];
   const [lo, hi] = extent(xs.concat(model ? [Math.min(...model.means) - 3*model.sigma, Math.max(...model.means) + 3*model.sigma] : []));
   // Bins of about 2σ/3 when the model's width is known (so its peaks are resolved), else ~2√n.

@@ -36,6 +36,13 @@ public struct ColumnJSON: Codable, Sendable, Equatable {
     public var count: Int?
     public var track: Int?
 
+    /// The names of the column tables of `fit`, `count`, `track` and `export` (units in the name).
+    enum CodingKeys: String, CodingKey {
+        case index = "idx", x = "x_px", y = "y_px", sigmaX = "sigma_x_px", sigmaY = "sigma_y_px", width = "rho_px"
+        case height = "eta", sigmaHeight = "sigma_eta", crossSection = "cross_section", crlbX = "crlb_x_px"
+        case crlbY = "crlb_y_px", count, track
+    }
+
     public init(index: Int, _ c: ColumnRecord) {
         self.index = index; x = c.x; y = c.y; sigmaX = c.sigmaX; sigmaY = c.sigmaY
         width = c.width.isFinite ? c.width : nil; height = c.height; sigmaHeight = c.sigmaHeight

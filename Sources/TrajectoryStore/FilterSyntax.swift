@@ -14,6 +14,11 @@ public enum FilterSyntax {
 
     /// Frame numbers; open ends are 0 and the largest frame number.
     public static func frames(_ text: String, name: String = "--frames") throws(Invalid) -> ClosedRange<Int> {
+        // Frame numbers are never negative, so "100-400" is a range too.
+        var text = text
+        if !text.contains(":"), let dash = text.firstIndex(of: "-"), dash != text.startIndex {
+            text.replaceSubrange(dash...dash, with: ":")
+        }
         let (a, b) = try split(text, name: name)
         func value(_ s: String?, _ open: Int) throws(Invalid) -> Int {
             guard let s else { return open }

@@ -12,8 +12,8 @@ public enum StoreTables {
     /// `export columns`: one row per column per frame. The first seven fields are the contract
     /// (frame = 0-based acquisition order, x/y in pixels).
     public static let columnHeaders = [
-        "frame", "file", "track", "x", "y", "count", "cross_section",
-        "idx", "x_A", "y_A", "sigma_x", "sigma_y", "width", "height", "sigma_height", "crlb_x", "crlb_y",
+        "frame", "file", "track", "x_px", "y_px", "count", "cross_section",
+        "idx", "x_A", "y_A", "sigma_x_px", "sigma_y_px", "rho_px", "eta", "sigma_eta", "crlb_x_px", "crlb_y_px",
     ]
 
     public static func columnRow(_ f: FrameRecord, _ index: Int, _ c: ColumnRecord) -> [Cell] {
@@ -29,7 +29,7 @@ public enum StoreTables {
 
     /// `export events` and `query events`.
     public static let eventHeaders = [
-        "frame", "kind", "x", "y", "track", "other_track", "before", "after", "delta", "confidence", "time_s", "acquired",
+        "frame", "kind", "x_px", "y_px", "track", "other_track", "before", "after", "delta", "confidence", "time_s", "acquired",
     ]
 
     public static func eventRow(_ e: EventRecord, seriesStart: Double?) -> [Cell] {
@@ -115,7 +115,7 @@ public enum StoreTables {
     }
 
     public static func trackHistory(_ points: [TrackObservation], seriesStart: Double?) -> ResultTable {
-        ResultTable(headers: ["frame", "time_s", "idx", "x", "y", "count", "cross_section"], rows: points.map { p in
+        ResultTable(headers: ["frame", "time_s", "idx", "x_px", "y_px", "count", "cross_section"], rows: points.map { p in
             [
                 .int(p.frame), relative(p.acquiredAt, seriesStart), .int(p.index), .fixed(p.x, places: 3),
                 .fixed(p.y, places: 3), .integer(p.count), .number(p.crossSection),

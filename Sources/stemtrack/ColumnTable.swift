@@ -5,12 +5,11 @@ import Foundation
 enum ColumnTable {
     static let header = "x_px,y_px,x_A,y_A,sigma_x_px,sigma_y_px,rho_px,rho_A,eta,sigma_eta,cross_section,crlb_x_px,crlb_y_px"
 
-    static func csv(_ fit: FrameFit, source: String) -> String {
+    /// The table as CSV with a plain header line (what pandas, R and spreadsheets expect); with
+    /// `comments`, a first `# …` line describes the fit.
+    static func csv(_ fit: FrameFit, source: String, comments: Bool = false) -> String {
         let px = fit.pixelSize
-        var out = "# stemtrack fit of \(source): \(fit.columns.count) columns, background \(fmt(fit.background)), "
-            + "estimator \(fit.estimator.rawValue), \(fit.iterations) iterations\(fit.converged ? "" : " (not converged)")"
-            + (px.map { ", pixel size \($0) Å, cross_section in image units × Å²" } ?? ", no pixel size: Å fields empty, cross_section in image units × px²")
-            + "\n" + header + "\n"
+        var out = comments ? summary(fit, source: source) + "\n" + header + "\n" : header + "\n"
         for c in fit.columns {
             let fields: [String] = [
                 fmt(c.x), fmt(c.y), px.map { fmt(c.x * $0) } ?? "", px.map { fmt(c.y * $0) } ?? "",
@@ -21,6 +20,14 @@ enum ColumnTable {
             out += fields.joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// One line describing the fit (the `--comments` line, and the summary on standard error).
+    static func summary(_ fit: FrameFit, source: String) -> String {
+        let px = fit.pixelSize
+        return "# stemtrack fit of \(source): \(fit.columns.count) columns, background \(fmt(fit.background)), "
+            + "estimator \(fit.estimator.rawValue), \(fit.iterations) iterations\(fit.converged ? "" : " (not converged)")"
+            + (px.map { ", pixel size \($0) Å, cross_section in image units × Å²" } ?? ", no pixel size: Å fields empty, cross_section in image units × px²")
     }
 
     static func json(_ fit: FrameFit, source: String) throws -> String {
@@ -44,6 +51,8 @@ enum ColumnTable {
             var spacing_px: Double
             var detector_gain: Double?
             var detector_offset: Double?
+            var repaired_pixels: Int
+            var warnings: [String]
             var columns: [Row]
         }
         let px = fit.pixelSize
@@ -57,7 +66,8 @@ enum ColumnTable {
         let doc = Doc(source: source, pixel_size_A: px, background: fit.background, shared_width_px: fit.sharedWidth,
                       estimator: fit.estimator.rawValue, iterations: fit.iterations, converged: fit.converged,
                       noise_sigma: fit.scales.noise, spacing_px: fit.scales.spacing,
-                      detector_gain: fit.detector?.gain, detector_offset: fit.detector?.offset, columns: rows)
+                      detector_gain: fit.detector?.gain, detector_offset: fit.detector?.offset,
+                      repaired_pixels: fit.repairedPixels.total, warnings: fit.warnings, columns: rows)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"

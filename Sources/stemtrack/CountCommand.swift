@@ -27,6 +27,9 @@ struct Count: AsyncParsableCommand {
     @Argument(help: "TIFF frames or CSV column tables.")
     var inputs: [String]
 
+    @Flag(help: "Start the CSV with a '# model …' line (off: a plain header that pandas and spreadsheets read).")
+    var comments = false
+
     @Option(help: "Pixel size in Å for TIFF inputs (else from the file).")
     var pixelSize: Double?
 
@@ -94,8 +97,8 @@ struct Count: AsyncParsableCommand {
         if let plots { try writePlots(prefix: plots, xs: xs, model: model, mixture: mixture) }
         let text: String
         if format == .csv {
-            text = "# model \(model.id): " + zip(model.counts, model.means).map { "\($0)→\(ColumnTable.fmt($1))" }.joined(separator: " ")
-                + ", σ \(ColumnTable.fmt(model.sigma))\nfile,x_px,y_px,cross_section,count\n"
+            text = (comments ? "# model \(model.id): " + zip(model.counts, model.means).map { "\($0)→\(ColumnTable.fmt($1))" }.joined(separator: " ")
+                + ", σ \(ColumnTable.fmt(model.sigma))\n" : "") + "file,x_px,y_px,cross_section,count\n"
                 + zip(rows, counts).map { "\($0.file),\(ColumnTable.fmt($0.x)),\(ColumnTable.fmt($0.y)),\(ColumnTable.fmt($0.crossSection)),\($1)" }.joined(separator: "\n") + "\n"
         } else {
             struct Doc: Encodable {
@@ -140,6 +143,7 @@ struct Count: AsyncParsableCommand {
         return try frames.flatMap { frame -> [Row] in
             let fit: FrameFit
             do { fit = try ColumnFitter(settings: settings).fit(frame) } catch { throw RuntimeError("\(error)") }
+            for w in fit.warnings { FileHandle.standardError.write(Data("warning: \(frame.label): \(w)\n".utf8)) }
             return fit.columns.map { Row(file: frame.label, x: $0.x, y: $0.y, crossSection: $0.crossSection(pixelSize: fit.pixelSize)) }
         }
     }

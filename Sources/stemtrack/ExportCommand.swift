@@ -8,10 +8,10 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export columns, events or facets of a trajectory store as CSV or JSON.",
         discussion: """
-            The headers are a contract: fields are only ever appended, never renamed or reordered.
-              columns: frame,file,track,x,y,count,cross_section,idx,x_A,y_A,sigma_x,sigma_y,width,height,
-                       sigma_height,crlb_x,crlb_y
-              events:  frame,kind,x,y,track,other_track,before,after,delta,confidence,time_s,acquired
+            Column names are the same in fit, count, track, export and the HTTP API (units in the name):
+              columns: frame,file,track,x_px,y_px,count,cross_section,idx,x_A,y_A,sigma_x_px,sigma_y_px,
+                       rho_px,eta,sigma_eta,crlb_x_px,crlb_y_px
+              events:  frame,kind,x_px,y_px,track,other_track,before,after,delta,confidence,time_s,acquired
               facets:  frame,idx,family,x0,y0,x1,y1,columns,length,angle
             frame is the 0-based acquisition order; x, y, widths, standard errors and bounds in pixels \
             (x = column index, y = row index, centre of pixel (0,0) at (0,0)); *_A in Å; cross-sections \
@@ -66,7 +66,7 @@ struct ExportCommand: ParsableCommand {
 
     struct Columns: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One row per column per frame (frame,file,track,x,y,count,cross_section,…).")
+            abstract: "One row per column per frame (frame,file,track,x_px,y_px,count,cross_section,…).")
 
         @OptionGroup var common: Common
 
@@ -88,7 +88,7 @@ struct ExportCommand: ParsableCommand {
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One row per event (frame,kind,x,y,track,other_track,…).")
+            abstract: "One row per event (frame,kind,x_px,y_px,track,other_track,…).")
 
         @OptionGroup var common: Common
 

@@ -68,6 +68,9 @@ struct Fit: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Report the measured noise, width and spacing and the fit's progress on standard error.")
     var verbose = false
 
+    @Flag(help: "Start the CSV with a '# …' line describing the fit (off: a plain header that pandas and spreadsheets read).")
+    var comments = false
+
     enum OutputFormat: String, ExpressibleByArgument { case csv, json }
 
     func run() async throws {
@@ -100,13 +103,16 @@ struct Fit: AsyncParsableCommand {
             if let rho = result.sharedWidth { line += ", ρ = \(rho) px" }
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-        let text = format == .csv ? ColumnTable.csv(result, source: frames[page].label)
+        let text = format == .csv ? ColumnTable.csv(result, source: frames[page].label, comments: comments)
                                   : try ColumnTable.json(result, source: frames[page].label)
         if let output {
-            try text.write(toFile: output, atomically: true, encoding: .utf8)
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw RuntimeError("\(output): cannot write the table (\(error.localizedDescription))")
+            }
         } else {
             print(text, terminator: "")
         }
+        try reportQuality(result, label: frames[page].label)
     }
 
     private func readStart(_ path: String) throws -> [(x: Double, y: Double)] {
@@ -130,3 +136,15 @@ struct Fit: AsyncParsableCommand {
 
 extension FitSettings.WidthMode: ExpressibleByArgument {}
 extension FitSettings.Estimator: ExpressibleByArgument {}
+
+/// Repairs and implausible results on standard error; implausible fits end with exit status 3
+/// (the table is still written), so that scripts do not take them for successes.
+func reportQuality(_ fit: FrameFit, label: String) throws {
+    if fit.repairedPixels.total > 0 {
+        FileHandle.standardError.write(Data(("\(label): \(fit.repairedPixels.nonFinite) NaN/Inf and "
+            + "\(fit.repairedPixels.outliers) isolated outlier pixels replaced by their neighbours' median\n").utf8))
+    }
+    guard !fit.warnings.isEmpty else { return }
+    for w in fit.warnings { FileHandle.standardError.write(Data("warning: \(label): \(w)\n".utf8)) }
+    throw ExitCode(ExitStatus.implausible)
+}

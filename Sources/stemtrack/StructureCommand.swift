@@ -22,7 +22,7 @@ struct StructureCommand: AsyncParsableCommand {
 
             On a stored run (--db): recomputes the structure of every stored frame from its stored \
             columns and counts and prints one line per frame (particles, atoms, facet lengths per family).
-              stemtrack structure --db run.sqlite --frames 100-400
+              stemtrack structure --db run.sqlite --frames 100:400
 
             --xyz writes a 3D model of the largest particle: each column's atoms stacked on the lattice \
             symmetrically about a central plane, then relaxed by Monte Carlo moves of whole columns \
@@ -35,7 +35,7 @@ struct StructureCommand: AsyncParsableCommand {
     @Option(help: "A stemtrack database: analyse its stored frames instead of a TIFF file.")
     var db: String?
 
-    @Option(help: "With --db: frames to analyse, 'N' or 'A-B' (default: all).")
+    @Option(help: "With --db: frames to analyse, 'N', 'A:B', 'A:' or ':B' (also 'A-B'; default: all).")
     var frames: String?
 
     @Option(help: "Pixel size in Å (overrides the file's or the store's).")

@@ -21,7 +21,7 @@ struct Track: AsyncParsableCommand {
             counts are smoothed along each track by a hidden Markov model (Baum–Welch, Viterbi) before \
             events are detected.
 
-            Writes to --out: tracks.csv (frame,file,track,x,y,count,smoothed_count,cross_section, \
+            Writes to --out: tracks.csv (frame,file,track,x_px,y_px,count,smoothed_count,cross_section, \
             drift-corrected position and the count's posterior), events.csv (appear, vanish, \
             count_change, hop, merge, split with frame, time, position, tracks and confidence), \
             drift.csv (per-frame shift and cumulative drift, px) and summary.json. A frame that cannot \
@@ -204,9 +204,9 @@ struct Track: AsyncParsableCommand {
             }
         }
         rows.sort { ($0.frame, $0.track) < ($1.frame, $1.track) }
-        let tracksCSV = "frame,file,track,x,y,count,smoothed_count,cross_section,x_corrected,y_corrected,count_confidence\n"
+        let tracksCSV = "frame,file,track,x_px,y_px,count,smoothed_count,cross_section,x_corrected_px,y_corrected_px,count_confidence\n"
             + rows.map(\.line).joined(separator: "\n") + "\n"
-        var events = "kind,delta,frame,file,time_s,x,y,tracks,before,after,confidence\n"
+        var events = "kind,delta,frame,file,time_s,x_px,y_px,tracks,before,after,confidence\n"
         for e in r.events {
             events += [e.kind.name, e.kind.delta == 0 ? "" : String(e.kind.delta), String(e.frame), fileOf[e.frame] ?? "",
                        f(e.time), f(e.x), f(e.y), e.tracks.map(String.init).joined(separator: " "), i(e.before), i(e.after),

@@ -111,7 +111,7 @@ final class QueryTests: XCTestCase {
 
     func testColumnExportContract() throws {
         let reader = try StoreReader(path: path)
-        XCTAssertEqual(Array(StoreTables.columnHeaders.prefix(7)), ["frame", "file", "track", "x", "y", "count", "cross_section"])
+        XCTAssertEqual(Array(StoreTables.columnHeaders.prefix(7)), ["frame", "file", "track", "x_px", "y_px", "count", "cross_section"])
         var text = ""
         let writer = try RowWriter(headers: StoreTables.columnHeaders, format: .csv) { text += $0 }
         try reader.forEachColumn(StoreFilter(frames: 2...3)) { try writer.write(StoreTables.columnRow($0, $1, $2)) }
