@@ -118,7 +118,7 @@ final class QueryTests: XCTestCase {
         try writer.finish()
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 1 + 50)
-        XCTAssertTrue(lines[0].hasPrefix("frame,file,track,x,y,count,cross_section,"))
+        XCTAssertTrue(lines[0].hasPrefix("frame,file,track,x_px,y_px,count,cross_section,"))
         let first = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let c = series.column(2, 0)
         XCTAssertEqual(first[0], "2")
@@ -151,7 +151,7 @@ final class QueryTests: XCTestCase {
         let reader = try StoreReader(path: path)
         let events = StoreTables.events(try reader.events(), seriesStart: try reader.seriesStart())
         let csv = events.render(.csv)
-        XCTAssertTrue(csv.hasPrefix("frame,kind,x,y,track,other_track,before,after,delta,confidence,time_s,acquired\n"))
+        XCTAssertTrue(csv.hasPrefix("frame,kind,x_px,y_px,track,other_track,before,after,delta,confidence,time_s,acquired\n"))
         XCTAssertTrue(csv.contains("\n1,vanish,40,50,1,,,,,0.75,2,2023-11-14T22:13:22.000Z\n"), csv)
         let facets = StoreTables.facets(try reader.facets(StoreFilter(frames: 0...0))).render(.csv)
         XCTAssertEqual(facets, """
