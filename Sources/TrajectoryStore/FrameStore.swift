@@ -214,9 +214,12 @@ public final class FrameStore: Sendable {
             let base = Int64(k) << Int64(StoreSchema.frameShift)
             let ps = StoreSchema.positionScale, es = StoreSchema.errorScale
             for (i, c) in r.columns.enumerated() {
-                let cs = Quantizer.quantized(c.crossSection, q.crossSectionQuantum)
+                // Heights and cross-sections beyond the integer range of this store's quantum (a
+                // frame 10¹³ × brighter than the first) are stored as REAL multiples of the quantum:
+                // readers multiply either by the quantum.
+                let cs = Quantizer.stored(c.crossSection, q.crossSectionQuantum)
                 guard let x = Quantizer.fixed(c.x, ps), let y = Quantizer.fixed(c.y, ps),
-                      let height = Quantizer.quantized(c.height, q.heightQuantum), let cs else {
+                      let height = Quantizer.stored(c.height, q.heightQuantum), let cs else {
                     throw StoreError.invalidFrame(frame: k, reason: "column \(i): position (\(c.x), \(c.y)) px, height \(c.height) "
                         + "or cross-section \(c.crossSection) lies outside what this store can hold (heights up to about "
                         + "\(q.heightQuantum * 9e18), set by its first frame)")
@@ -230,9 +233,9 @@ public final class FrameStore: Sendable {
                 bind(s, 5, c.sigmaX.flatMap { Quantizer.fixed($0, es) })
                 bind(s, 6, c.sigmaY.flatMap { Quantizer.fixed($0, es) })
                 bind(s, 7, width)
-                sqlite3_bind_int64(s, 8, height)
-                bind(s, 9, c.sigmaHeight.flatMap { Quantizer.quantized($0, q.heightQuantum) })
-                sqlite3_bind_int64(s, 10, cs)
+                bind(s, 8, height)
+                bind(s, 9, c.sigmaHeight.flatMap { Quantizer.stored($0, q.heightQuantum) })
+                bind(s, 10, cs)
                 bind(s, 11, c.count.map(Int64.init))
                 bind(s, 12, c.crlbX.flatMap { Quantizer.fixed($0, es) })
                 bind(s, 13, c.crlbY.flatMap { Quantizer.fixed($0, es) })
@@ -244,7 +247,7 @@ public final class FrameStore: Sendable {
                 sqlite3_reset(s)
                 if let n = c.count { aggregates.counted += 1; aggregates.atoms += n }
                 if c.track != nil { aggregates.tracked += 1 }
-                aggregates.crossSection += Double(cs) * q.crossSectionQuantum
+                aggregates.crossSection += cs.value * q.crossSectionQuantum
             }
         }
         options.afterColumnsInserted?(k)
@@ -311,6 +314,15 @@ public final class FrameStore: Sendable {
     }
 
     @inline(__always)
+    private func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Quantizer.Stored?) {
+        switch v {
+        case .integer(let n): sqlite3_bind_int64(s, i, n)
+        case .real(let d): sqlite3_bind_double(s, i, d)
+        case nil: sqlite3_bind_null(s, i)
+        }
+    }
+
+    @inline(__always)
     private func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Int64?) {
         if let v { sqlite3_bind_int64(s, i, v) } else { sqlite3_bind_null(s, i) }
     }
@@ -360,7 +372,7 @@ public final class FrameStore: Sendable {
             INSERT INTO tracks (id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
                                 min_count, max_count, sum_cross_section)
             SELECT c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
-                   sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
+                   sum(c.count), min(c.count), max(c.count), total(c.cross_section)
             \(Self.pendingSource)
             GROUP BY c.track
             ON CONFLICT(id) DO UPDATE SET

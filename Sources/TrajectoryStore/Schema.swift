@@ -320,6 +320,26 @@ struct Quantizer {
 
     static func quantized(_ v: Double, _ q: Double) -> Int64? { fixed(v, 1 / q) }
 
+    /// A stored multiple of a quantum: an integer when it fits, else the exact ratio as REAL.
+    enum Stored: Equatable {
+        case integer(Int64)
+        case real(Double)
+        var value: Double {
+            switch self {
+            case .integer(let n): return Double(n)
+            case .real(let d): return d
+            }
+        }
+    }
+
+    /// `v / q` rounded to an integer when within ±9·10¹⁸, else as a REAL; nil only for non-finite values.
+    static func stored(_ v: Double, _ q: Double) -> Stored? {
+        guard v.isFinite else { return nil }
+        if let n = quantized(v, q) { return .integer(n) }
+        let r = v / q
+        return r.isFinite ? .real(r) : nil
+    }
+
     /// A power of two about 2⁻²⁰ of the typical magnitude of `values` (median of |v|, else the largest).
     static func quantum(for values: [Double]) -> Double {
         let mags = values.map(abs).filter { $0.isFinite && $0 > 0 }.sorted()

@@ -252,9 +252,9 @@ public final class StoreReader: Sendable {
                 x: Double(sqlite3_column_int64(s, 2)) * ps, y: Double(sqlite3_column_int64(s, 3)) * ps,
                 sigmaX: int(s, 4).map { Double($0) * es }, sigmaY: int(s, 5).map { Double($0) * es },
                 width: int(s, 6).map { Double($0) * es } ?? f.sharedWidth ?? .nan,
-                height: Double(sqlite3_column_int64(s, 7)) * q.heightQuantum,
-                sigmaHeight: int(s, 8).map { Double($0) * q.heightQuantum },
-                crossSection: Double(sqlite3_column_int64(s, 9)) * q.crossSectionQuantum,
+                height: sqlite3_column_double(s, 7) * q.heightQuantum,
+                sigmaHeight: sqlite3_column_type(s, 8) == SQLITE_NULL ? nil : sqlite3_column_double(s, 8) * q.heightQuantum,
+                crossSection: sqlite3_column_double(s, 9) * q.crossSectionQuantum,
                 crlbX: int(s, 11).map { Double($0) * es }, crlbY: int(s, 12).map { Double($0) * es },
                 count: int(s, 10).map(Int.init), track: int(s, 1).map(Int.init))
             try body(Int(sqlite3_column_int64(s, 0) - base), c)
@@ -279,7 +279,7 @@ public final class StoreReader: Sendable {
                 points.append(TrackObservation(frame: Int(sqlite3_column_int64(s, 0)), index: Int(sqlite3_column_int64(s, 1)),
                                          x: Double(sqlite3_column_int64(s, 2)) * ps, y: Double(sqlite3_column_int64(s, 3)) * ps,
                                          count: Self.int(s, 4).map(Int.init),
-                                         crossSection: Double(sqlite3_column_int64(s, 5)) * q.crossSectionQuantum))
+                                         crossSection: sqlite3_column_double(s, 5) * q.crossSectionQuantum))
             }
             let indexedCount = points.count
             let pending = try Int.fetchAll(db, sql: "SELECT id FROM frames WHERE track_indexed = 0 AND id BETWEEN ? AND ? ORDER BY id",
@@ -292,7 +292,7 @@ public final class StoreReader: Sendable {
                     points.append(TrackObservation(frame: k, index: Int(sqlite3_column_int64(s, 0) - base),
                                              x: Double(sqlite3_column_int64(s, 1)) * ps, y: Double(sqlite3_column_int64(s, 2)) * ps,
                                              count: Self.int(s, 3).map(Int.init),
-                                             crossSection: Double(sqlite3_column_int64(s, 4)) * q.crossSectionQuantum))
+                                             crossSection: sqlite3_column_double(s, 4) * q.crossSectionQuantum))
                 }
             }
             if points.count > indexedCount, let last = points[..<indexedCount].last, let first = points.dropFirst(indexedCount).first,
@@ -327,7 +327,7 @@ public final class StoreReader: Sendable {
                 guard let a: Int = row?[0], let b: Int = row?[1] else { return [] }
                 span = a...b
             }
-            struct Acc { var first: Int, last: Int, n: Int, sx: Int64, sy: Int64, counted: Int, sc: Int64?, minC: Int64?, maxC: Int64?, scs: Int64 }
+            struct Acc { var first: Int, last: Int, n: Int, sx: Int64, sy: Int64, counted: Int, sc: Int64?, minC: Int64?, maxC: Int64?, scs: Double }
             func merge(_ a: inout Acc, _ b: Acc) {
                 a.first = min(a.first, b.first); a.last = max(a.last, b.last); a.n += b.n; a.sx += b.sx; a.sy += b.sy
                 a.counted += b.counted
@@ -339,12 +339,12 @@ public final class StoreReader: Sendable {
                 (Int(sqlite3_column_int64(s, 0)),
                  Acc(first: Int(sqlite3_column_int64(s, 1)), last: Int(sqlite3_column_int64(s, 2)), n: Int(sqlite3_column_int64(s, 3)),
                      sx: sqlite3_column_int64(s, 4), sy: sqlite3_column_int64(s, 5), counted: Int(sqlite3_column_int64(s, 6)),
-                     sc: Self.int(s, 7), minC: Self.int(s, 8), maxC: Self.int(s, 9), scs: sqlite3_column_int64(s, 10)))
+                     sc: Self.int(s, 7), minC: Self.int(s, 8), maxC: Self.int(s, 9), scs: sqlite3_column_double(s, 10)))
             }
             var pending: [Int: Acc] = [:]
             try Self.eachRow(db, """
                 SELECT c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
-                       sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
+                       sum(c.count), min(c.count), max(c.count), total(c.cross_section)
                 \(FrameStore.pendingSource) GROUP BY c.track
                 """, []) { s in let (id, a) = read(s); pending[id] = a }
             var out: [TrackRecord] = []
@@ -361,7 +361,7 @@ public final class StoreReader: Sendable {
                                        countedObservations: a.counted,
                                        meanCount: a.counted > 0 ? a.sc.map { Double($0) / Double(a.counted) } : nil,
                                        minCount: a.minC.map(Int.init), maxCount: a.maxC.map(Int.init),
-                                       meanCrossSection: Double(a.scs) / Double(a.n) * q.crossSectionQuantum))
+                                       meanCrossSection: a.scs / Double(a.n) * q.crossSectionQuantum))
                 return out.count < limit
             }
             var pendingIDs = pending.keys.sorted()[...]

@@ -36,6 +36,39 @@ final class WriteReadTests: XCTestCase {
         XCTAssertEqual(try StoreReader(path: path).particles(StoreFilter(frames: 1...1)), [])
     }
 
+    /// The quantum of heights and cross-sections is set by the first frame; a first frame with
+    /// tiny values (10⁻³⁰) must not make later normal frames unstorable, nor values 10¹³ × the
+    /// first frame's: beyond the integer range they are stored as REAL multiples of the quantum.
+    /// Every value reads back within 10⁻⁶ (relative) or half a quantum, tracks included.
+    func testAnyFiniteHeightIsStored() throws {
+        let (store, run) = try makeStore(block: 1)
+        let scales = [1e-30, 1.0, 1e13, 1e-30, 3e250]
+        for (k, scale) in scales.enumerated() {
+            var r = FrameResult(frame: FrameRecord(frame: k, path: "/d/f\(k).tif", contentHash: "h\(k)"))
+            r.columns = (0..<5).map { i in
+                ColumnRecord(x: 10 + Double(i), y: 20, sigmaX: 0.01, sigmaY: 0.01, width: 2.5, height: scale * Double(i + 1),
+                             sigmaHeight: scale * 0.01, crossSection: scale * 39.3 * Double(i + 1), crlbX: nil, crlbY: nil,
+                             count: nil, track: i)
+            }
+            XCTAssertEqual(try store.write(r, run: run), .inserted, "scale \(scale)")
+        }
+        let reader = store.reader
+        let quantum = try XCTUnwrap(try reader.frames().first.map { _ in 0x1p-20 * 1e-30 })   // ≈ the first frame's quantum
+        for (k, scale) in scales.enumerated() {
+            let cols = try reader.columns(frame: k)
+            XCTAssertEqual(cols.count, 5)
+            for (i, c) in cols.enumerated() {
+                let want = scale * Double(i + 1)
+                XCTAssertEqual(c.height, want, accuracy: max(1e-6 * want, quantum * 4), "frame \(k) column \(i)")
+                XCTAssertEqual(c.crossSection, scale * 39.3 * Double(i + 1), accuracy: max(1e-6 * want * 39.3, quantum * 200))
+            }
+        }
+        let t = try XCTUnwrap(try reader.tracks(StoreFilter(track: 2)).first)
+        XCTAssertEqual(t.observations, 5)
+        let mean = scales.map { $0 * 39.3 * 3 }.reduce(0, +) / 5
+        XCTAssertEqual(try XCTUnwrap(t.meanCrossSection), mean, accuracy: 1e-6 * mean)
+    }
+
     func testSchemaMigrationsAndPragmas() throws {
         let (store, _) = try makeStore()
         try store.pool.writeWithoutTransaction { db in
