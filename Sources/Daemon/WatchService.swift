@@ -335,6 +335,13 @@ struct FrameLoop {
                     metrics.skipped.increment()
                     continue
                 }
+                // Rewritten in place after it was stored (other pixels under the same name): the
+                // stored analysis stays, the frame is not stored a second time.
+                if let n = try await withEnvironmentalRetry("checking the file's frame", { try store.frame(withIdentity: identity) }) {
+                    logger.warning("\(identity): changed after it was stored as frame \(n); the stored analysis is of the earlier version, not repeated")
+                    metrics.skipped.increment()
+                    continue
+                }
                 let started = Date().timeIntervalSince1970
                 let mark = InProgressFrame(path: path, identity: identity, size: st.size, modified: st.modified,
                                            device: st.device, inode: st.inode, changed: st.changed,

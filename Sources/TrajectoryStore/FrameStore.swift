@@ -415,6 +415,13 @@ public final class FrameStore: Sendable {
         }
     }
 
+    /// The number of the stored (ok) frame with this identity (`path` or `path#k`), if any.
+    public func frame(withIdentity identity: String) throws -> Int? {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT id FROM frames WHERE path = ? AND status = 'ok' LIMIT 1", arguments: [identity])
+        }
+    }
+
     /// What a restart must skip, compactly: the ``FileKey``s of every stored file version, and
     /// the failed files with their reasons (for retrying permission problems after a chmod).
     public func knownFiles() throws -> KnownFiles {

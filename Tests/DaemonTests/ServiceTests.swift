@@ -165,7 +165,10 @@ final class ServiceTests: XCTestCase {
             try Data(contentsOf: URL(fileURLWithPath: tmp)).write(to: URL(fileURLWithPath: stack))
             usleep(400_000)
         }
+        // Rewritten in place with other pixels: the stored frame stays, nothing is added.
+        write(try TestFrames.bytes([sim.frame(7).frame]), "frame_0.tif")
         XCTAssertTrue(daemon.wait(timeout: 60) { DaemonProcess.frames(db).count >= 7 }, daemon.stderr)
+        XCTAssertTrue(daemon.wait(timeout: 10) { daemon.stderr.contains("frame_0.tif: changed after it was stored") }, daemon.stderr)
         usleep(1_500_000)   // anything stored twice would show up now
         XCTAssertEqual(daemon.stop(), 0)
         let names = DaemonProcess.frames(db).map { URL(fileURLWithPath: $0.path).lastPathComponent }.sorted()
