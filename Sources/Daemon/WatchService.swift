@@ -346,7 +346,7 @@ struct FrameLoop {
                 let mark = InProgressFrame(path: path, identity: identity, size: st.size, modified: st.modified,
                                            device: st.device, inode: st.inode, changed: st.changed,
                                            startedAt: started, pid: Int(getpid()))
-                try await withEnvironmentalRetry("marking \(identity) in progress") { try store.markInProgress(mark) }
+                _ = try await withEnvironmentalRetry("marking \(identity) in progress") { try store.markInProgress(mark) }
                 if let trigger = ProcessInfo.processInfo.environment[WatchService.testAbortVariable], !trigger.isEmpty,
                    identity.contains(trigger) {
                     logger.critical("\(WatchService.testAbortVariable): aborting on \(identity) (test switch)")

@@ -35,18 +35,15 @@ public final class DaemonMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        processed = registry.makeCounter(name: "stemtrack_frames_processed_total", help: "Frames stored with results")
-        failed = registry.makeCounter(name: "stemtrack_frames_failed_total", help: "Frames stored as failed")
-        skipped = registry.makeCounter(name: "stemtrack_frames_skipped_total",
-                                       help: "Files recognised as already stored, or duplicates of stored frames")
-        backlog = registry.makeGauge(name: "stemtrack_backlog_frames", help: "Files waiting to be processed")
-        lastFrameAge = registry.makeGauge(name: "stemtrack_last_frame_age_seconds",
-                                          help: "Seconds since the last stored frame (-1: none yet)")
-        modelRefits = registry.makeCounter(name: "stemtrack_model_refits_total", help: "Counting models fitted")
-        paused = registry.makeGauge(name: "stemtrack_paused", help: "1 while paused on an environmental failure")
-        storeRetries = registry.makeCounter(name: "stemtrack_store_retries_total",
-                                            help: "Store writes retried after an environmental failure")
-        up = registry.makeGauge(name: "stemtrack_up", help: "1 while the frame loop is healthy")
+        processed = registry.makeCounter(descriptor: Self.name("stemtrack_frames_processed_total", "Frames stored with results"))
+        failed = registry.makeCounter(descriptor: Self.name("stemtrack_frames_failed_total", "Frames stored as failed"))
+        skipped = registry.makeCounter(descriptor: Self.name("stemtrack_frames_skipped_total", "Files recognised as already stored, or duplicates of stored frames"))
+        backlog = registry.makeGauge(descriptor: Self.name("stemtrack_backlog_frames", "Files waiting to be processed"))
+        lastFrameAge = registry.makeGauge(descriptor: Self.name("stemtrack_last_frame_age_seconds", "Seconds since the last stored frame (-1: none yet)"))
+        modelRefits = registry.makeCounter(descriptor: Self.name("stemtrack_model_refits_total", "Counting models fitted"))
+        paused = registry.makeGauge(descriptor: Self.name("stemtrack_paused", "1 while paused on an environmental failure"))
+        storeRetries = registry.makeCounter(descriptor: Self.name("stemtrack_store_retries_total", "Store writes retried after an environmental failure"))
+        up = registry.makeGauge(descriptor: Self.name("stemtrack_up", "1 while the frame loop is healthy"))
         var h: [String: ValueHistogram] = [:]
         for s in Self.stageNames {
             let d = MetricNameDescriptor(namespace: "stemtrack", metricName: "stage", unitName: "seconds",
@@ -55,6 +52,11 @@ public final class DaemonMetrics: Sendable {
         }
         stages = h
         lastFrameAge.set(to: -1.0)
+    }
+
+    /// A descriptor whose fully qualified name is `name` (no namespace or unit parts added).
+    static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: nil, subsystem: nil, metricName: name, unitName: "", helpText: help)
     }
 
     /// Records one stage's duration, s.

@@ -19,7 +19,7 @@ final class ServiceTests: XCTestCase {
     }
 
     private func write(_ bytes: [UInt8], _ name: String, in dir: String? = nil) {
-        FileManager.default.createFile(atPath: (dir ?? root + "/acq") + "/" + name, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: (dir ?? root + "/acq") + "/" + name, contents: Data(bytes))
     }
 
     /// Every kind of frame that crashed or stopped the daemon, mixed with good frames, plus one
@@ -149,7 +149,7 @@ final class ServiceTests: XCTestCase {
         // 11 appends, each followed by a close (each close is an inotify event).
         let appended = try TestFrames.bytes([sim.frame(3).frame])
         let target = acq + "/frame_3.tif"
-        FileManager.default.createFile(atPath: target, contents: nil)
+        _ = FileManager.default.createFile(atPath: target, contents: nil)
         for k in 0..<11 {
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: target))
             h.seekToEndOfFile()
