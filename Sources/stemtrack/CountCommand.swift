@@ -136,7 +136,7 @@ struct Count: AsyncParsableCommand {
             }
         }
         let frames: [Frame]
-        do { frames = try TIFFReader.read(path: path) } catch { throw RuntimeError(error.description) }
+        frames = try readFramePages(path)
         var settings = FitSettings()
         settings.pixelSize = pixelSize
         if let background { settings.fitBackground = false; settings.fixedBackground = background }

@@ -75,7 +75,7 @@ struct Fit: AsyncParsableCommand {
 
     func run() async throws {
         let frames: [Frame]
-        do { frames = try TIFFReader.read(path: frame) } catch { throw RuntimeError(error.description) }
+        frames = try readFramePages(frame)
         guard page >= 0 && page < frames.count else {
             throw ValidationError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
         }

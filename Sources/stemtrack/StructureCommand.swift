@@ -102,7 +102,7 @@ struct StructureCommand: AsyncParsableCommand {
 
     private func runFrame(_ path: String) throws {
         let pages: [Frame]
-        do { pages = try TIFFReader.read(path: path) } catch { throw RuntimeError(error.description) }
+        pages = try readFramePages(path)
         guard page >= 0 && page < pages.count else { throw ValidationError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
         let image = pages[page]
         var fs = FitSettings()

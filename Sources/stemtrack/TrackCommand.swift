@@ -95,7 +95,7 @@ struct Track: AsyncParsableCommand {
             defer { if bar.isTerminal { bar.update(n + 1) } }
             let name = (file as NSString).lastPathComponent
             let frames: [Frame]
-            do { frames = try TIFFReader.read(path: file) } catch {
+            do { frames = try TIFFReader.read(path: file, damagedPage: { failures.append(["file": file, "frame": "", "error": $0.description]) }) } catch {
                 failures.append(["file": name, "frame": String(index), "error": error.description])
                 bar.log("[\(n + 1)/\(files.count)] \(name): skipped, \(error.description)")
                 index += 1

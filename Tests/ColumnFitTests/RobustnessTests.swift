@@ -142,6 +142,53 @@ final class RobustnessTests: XCTestCase {
         XCTAssertGreaterThan(fits, 500, "most single-pixel mutations must still fit")
     }
 
+    /// 600 byte-mutated TIFF files (bit flips and overwritten bytes anywhere: header, tags,
+    /// dimensions, compressed data) read with a 2²⁰-pixel limit and fitted: each ends with a
+    /// typed error or finite columns, and the process's peak memory stays bounded.
+    func testFuzzedFilesNeverCrashReadOrFit() throws {
+        let (clean, _) = try smallFrame(seed: 4, size: 64)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-fuzz-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var originals: [[UInt8]] = []
+        for (k, options) in [TIFFWriter.Options(), .init(encoding: .uint16, compress: true), .init(tileSize: 16)].enumerated() {
+            let path = dir + "/o\(k).tif"
+            try TIFFWriter.write([clean], to: path, options: options)
+            originals.append([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        var rng = SplitMix(seed: 77)
+        var settings = FitSettings()
+        settings.maxIterations = 20
+        var read = 0, refused = 0, fitted = 0
+        for i in 0..<600 {
+            var bytes = originals[i % originals.count]
+            let head = rng.next() % 2 == 0   // half the mutations land in the first 512 bytes (header, IFD)
+            for _ in 0..<(1 + Int(rng.next() % 6)) {
+                let range = head ? min(512, bytes.count) : bytes.count
+                let at = Int(rng.next() % UInt64(range))
+                if rng.next() % 2 == 0 { bytes[at] ^= UInt8(1 << (rng.next() % 8)) } else { bytes[at] = UInt8(rng.next() % 256) }
+            }
+            let path = dir + "/m.tif"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let frames = try TIFFReader.read(path: path, maxPixels: 1 << 20)
+                read += 1
+                if let f = try? ColumnFitter(settings: settings).fit(frames[0]) {
+                    fitted += 1
+                    XCTAssertTrue(f.columns.allSatisfy { $0.x.isFinite && $0.y.isFinite && $0.height.isFinite })
+                }
+            } catch {
+                refused += 1
+            }
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1024
+        print("file fuzz: 600 mutated TIFFs, \(read) read (\(fitted) fitted), \(refused) refused; peak RSS \(Int(peakMB)) MB")
+        XCTAssertEqual(read + refused, 600)
+        XCTAssertLessThan(peakMB, 2048, "a 2²⁰-pixel limit must bound memory")
+    }
+
     private func assertNoCrash(_ f: Frame, file: StaticString = #filePath, line: UInt = #line) {
         do {
             let fit = try ColumnFitter().fit(f)
