@@ -63,11 +63,18 @@ final class FaultTests: XCTestCase {
         for i in 3..<10 { try land(sim.frame(i).frame, "frame_\(i).tif", in: acq) }
         XCTAssertTrue(daemon.wait(timeout: 60) { daemon.stderr.contains("paused:") }, daemon.stderr)
         XCTAssertTrue(daemon.process.isRunning, "a full disk must not end the daemon")
+        // /healthz says so (the port was chosen by the system: read it from the log).
+        let port = daemon.stderr.components(separatedBy: "dashboard on http://127.0.0.1:").dropFirst().first?
+            .prefix { $0.isNumber }
+        let health = try XCTUnwrap(get("http://127.0.0.1:\(try XCTUnwrap(port))/healthz"))
+        XCTAssertEqual(health.status, 503, health.body)
+        XCTAssertTrue(health.body.contains("\"state\":\"paused\"") && health.body.contains("disk"), health.body)
         sleep(2)
         XCTAssertTrue(daemon.process.isRunning)
         try FileManager.default.removeItem(atPath: disk + "/filler")
         XCTAssertTrue(daemon.wait(timeout: 90) { DaemonProcess.frames(db).count == 10 }, daemon.stderr)
         XCTAssertTrue(daemon.stderr.contains("resumed"), daemon.stderr)
+        XCTAssertEqual(try XCTUnwrap(get("http://127.0.0.1:\(try XCTUnwrap(port))/healthz")).status, 200)
         XCTAssertEqual(daemon.stop(), 0)
         let frames = DaemonProcess.frames(db)
         XCTAssertEqual(frames.map(\.frame), Array(0..<10))
