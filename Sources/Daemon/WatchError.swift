@@ -7,6 +7,8 @@ public enum WatchError: Error, CustomStringConvertible, Equatable {
     case networkDatabase(database: String, fileSystem: String)
     /// The database file exists and is not a trajectory store.
     case notAStore(String)
+    /// A setting cannot be used (e.g. an unreadable temperature log or crystal).
+    case configuration(String)
 
     public var description: String {
         switch self {
@@ -19,13 +21,15 @@ public enum WatchError: Error, CustomStringConvertible, Equatable {
                 + "put the database on a local disk (--db /var/lib/stemtrack/NAME.sqlite, or 'database' in the configuration)"
         case .notAStore(let p):
             return "\(p): not a stemtrack store; give another --db"
+        case .configuration(let m):
+            return m
         }
     }
 
     /// Configuration problems (sysexits EX_CONFIG = 78): restarting does not help.
     public var isConfigurationError: Bool {
         switch self {
-        case .networkDatabase, .notAStore, .storeInUse: return true
+        case .networkDatabase, .notAStore, .storeInUse, .configuration: return true
         case .cannotLock: return false
         }
     }

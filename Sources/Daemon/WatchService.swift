@@ -134,11 +134,17 @@ struct FrameLoop {
         notifier.status("starting: opening the store")
         let path = service.databasePath
         // Opening can fail for environmental reasons (locked, disk full at migration): retry.
+        // Opening and resuming can fail for environmental reasons (locked, disk full at migration,
+        // not mounted yet): pause and retry, like a frame's write.
         var delay = 0.5
-        var opened: FrameStore? = nil
-        while opened == nil {
+        var started: (FrameStore, ResumePoint, Int64, KnownFiles)? = nil
+        while started == nil {
             do {
-                opened = try FrameStore(path: path)
+                let store = try FrameStore(path: path)
+                let resume = try store.resumePoint()
+                let run = try store.beginRun(RunRecord(softwareVersion: "stemtrack 0.1.0", settings: c.json,
+                                                       directory: directory, host: ProcessInfo.processInfo.hostName))
+                started = (store, resume, run.id ?? 0, try store.knownFiles())
             } catch StoreError.notAStore(let p) {
                 throw WatchError.notAStore(p)
             } catch where FrameStore.isEnvironmental(error) {
@@ -151,16 +157,18 @@ struct FrameLoop {
                 delay = min(30, delay * 2)
             }
         }
-        store = opened!
-        let resume = try store.resumePoint()
-        pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
+        let (store, resume, runID, known) = started!
+        self.store = store
+        self.runID = runID
+        do {
+            pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
+        } catch {
+            throw WatchError.configuration("\(error)")
+        }
         if resume.frameCount > 0 {
             logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastRun?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
         }
-        let run = try store.beginRun(RunRecord(softwareVersion: "stemtrack 0.1.0", settings: c.json, directory: directory,
-                                               host: ProcessInfo.processInfo.hostName))
-        runID = run.id ?? 0
-        index = FrameIndex(try store.knownFiles())
+        index = FrameIndex(known)
         try recoverCrashedFrames()
     }
 

@@ -126,6 +126,10 @@ final class FaultTests: XCTestCase {
         try "just notes".write(toFile: notStore, atomically: true, encoding: .utf8)
         let wrongDB = try DaemonProcess.run(["watch", acq, "--db", notStore], log: root + "/wrongdb.log", timeout: 30)
         XCTAssertEqual(wrongDB.status, 78, wrongDB.stderr)
+        let noLog = try DaemonProcess.run(["watch", acq, "--db", root + "/other.sqlite", "--temperature-log", root + "/missing.csv"],
+                                          log: root + "/nolog.log", timeout: 30)
+        XCTAssertEqual(noLog.status, 78, noLog.stderr)
+        XCTAssertTrue(noLog.stderr.contains("missing.csv: cannot read the temperature log"), noLog.stderr)
         // Runtime failure: one line, exit 1, no usage text.
         try "garbage".write(toFile: root + "/frame.tif", atomically: true, encoding: .utf8)
         let fit = try DaemonProcess.run(["fit", root + "/frame.tif"], log: root + "/fit.log", timeout: 30)
