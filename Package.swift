@@ -87,7 +87,7 @@ let package = Package(
             path: "bench/APIBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame"]),
+        .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame", "TestSupport"]),
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Structure
+import TrajectoryStore
 
 /// Settings of `stemtrack watch`, from a configuration file (documented keys, `key = value`,
 /// `#` comments) overridden by command-line flags. Every key is listed in
@@ -68,7 +69,7 @@ public struct WatchConfiguration: Sendable, Equatable {
 
     /// The settings as a JSON object of strings (stored as the run's settings).
     public var json: String {
-        let body = keyValues.map { k, v in "\"\(k)\":\"\(v.jsonEscaped)\"" }.joined(separator: ",")
+        let body = keyValues.map { k, v in ResultTable.jsonString(k) + ":" + ResultTable.jsonString(v) }.joined(separator: ",")
         return "{\(body)}"
     }
 
@@ -176,22 +177,5 @@ public struct WatchConfiguration: Sendable, Equatable {
             c.crystal = Crystal(lattice: lattice, latticeConstant: latticeConstant, zoneAxis: zoneAxis)
         }
         return c
-    }
-}
-
-extension String {
-    var jsonEscaped: String {
-        var out = ""
-        for u in unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out
     }
 }

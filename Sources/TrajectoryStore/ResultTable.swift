@@ -172,7 +172,8 @@ public struct ResultTable: Sendable, Equatable {
         "{" + zip(keys, cells).map { jsonString($0) + ": " + $1.json }.joined(separator: ", ") + "}"
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal (quotes included).
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -98,7 +98,7 @@ final class RobustnessTests: XCTestCase {
     /// finite columns. A crash or hang fails the whole test run.
     func testFuzzedFramesNeverCrashTheFit() throws {
         let (clean, _) = try smallFrame(seed: 9, size: 64)
-        var rng = SplitMix(seed: 12)
+        var rng = SplitMix64(seed: 12)
         var errors = 0, fits = 0
         var settings = FitSettings()
         settings.maxIterations = 30
@@ -156,7 +156,7 @@ final class RobustnessTests: XCTestCase {
             try TIFFWriter.write([clean], to: path, options: options)
             originals.append([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
         }
-        var rng = SplitMix(seed: 77)
+        var rng = SplitMix64(seed: 77)
         var settings = FitSettings()
         settings.maxIterations = 20
         var read = 0, refused = 0, fitted = 0
@@ -197,18 +197,5 @@ final class RobustnessTests: XCTestCase {
             // fit(_:) throws only FitError (typed throws): a typed refusal is an accepted outcome.
             XCTAssertFalse(error.description.isEmpty, file: file, line: line)
         }
-    }
-}
-
-/// splitmix64 (Steele et al. 2014): deterministic test randomness.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

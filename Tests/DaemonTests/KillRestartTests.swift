@@ -18,20 +18,7 @@ final class KillRestartTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
-    /// The `stemtrack` executable built next to the test bundle.
-    private func stemtrack() throws -> String {
-        let starts = [Bundle(for: Self.self).bundlePath, Bundle.main.bundlePath, CommandLine.arguments[0]]
-        for start in starts {
-            var dir = URL(fileURLWithPath: start)
-            for _ in 0..<3 {
-                let candidate = dir.appendingPathComponent("stemtrack").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        XCTFail("stemtrack executable not found next to the tests (build with `swift build --build-tests`)")
-        throw CocoaError(.fileNoSuchFile)
-    }
+    private func stemtrack() throws -> String { try DaemonProcess.executable() }
 
     private func startDaemon(_ dir: String, db: String) throws -> Process {
         let p = Process()

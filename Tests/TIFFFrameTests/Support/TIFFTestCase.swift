@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TIFFFrame
 
@@ -87,18 +88,6 @@ func assertPixelsEqual(_ got: [Float], _ want: [Float], _ context: @autoclosure 
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64) so that "random" inputs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Array where Element == UInt8 {
     /// Little-endian (or big-endian) bytes of fixed-width integers.
