@@ -63,7 +63,11 @@ public struct FrameReadiness: Sendable {
             if case .fileNotFound = error { return .vanished }
             if error.isEnvironmental { return .environmental(reason: error.description, state) }
             if !Self.mayStillBeWriting(error) { return .failed(reason: error.description, state) }
-            if now - state.modified >= quietPeriod { return .failed(reason: error.description, state) }
+            // A modification time in the future (a writer's clock ahead) says nothing about being
+            // written now: such a file counts as old.
+            if now - state.modified >= quietPeriod || state.modified > now + 2 {
+                return .failed(reason: error.description, state)
+            }
             return .notYet(reason: error.description, state)
         }
     }

@@ -88,15 +88,22 @@ public final class InotifyWatcher: @unchecked Sendable {
                         let path = dir + "/" + name
                         if mask & UInt32(IN_ISDIR) != 0 {
                             if scan.recursive, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0, !name.hasPrefix(".") {
-                                try? add(path)
-                                // Files may have landed in it before the watch was added.
+                                // The new directory and any directories already inside it (mkdir -p,
+                                // a session moved in); files may have landed before the watches.
                                 var sub = scan
                                 sub.directory = path
+                                for d in (try? sub.directories()) ?? [path] { try? add(d) }
                                 for f in (try? sub.list()) ?? [] { continuation.yield(.file(f.path)) }
                             }
                             continue
                         }
-                        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, scan.accepts(name) {
+                        // IN_CREATE alone: a frame linked in (ln, ln -s) is complete at once.
+                        var linked = false
+                        if mask & UInt32(IN_CREATE) != 0 {
+                            var l = stat()
+                            linked = lstat(path, &l) == 0 && ((l.st_mode & S_IFMT) == S_IFLNK || l.st_nlink > 1)
+                        }
+                        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 || linked, scan.accepts(name) {
                             continuation.yield(.file(path))
                         }
                     }

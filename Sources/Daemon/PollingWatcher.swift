@@ -41,7 +41,7 @@ public struct PollingWatcher: Sendable {
                         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where scan.accepts(name) {
                             let path = dir + "/" + name
                             seen.insert(path)
-                            if reported[path] != nil && !revisit { continue }
+                            if reported[path] != nil && !revisit && pending[path] == nil { continue }
                             guard let now = FileState.of(path), !now.isDirectory else { continue }
                             if let r = reported[path], r.sameVersion(as: now) { continue }
                             // Stable since the last scan: report it.

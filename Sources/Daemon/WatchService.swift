@@ -112,8 +112,10 @@ struct FrameLoop {
     var index: FrameIndex
     var status = StatusLine()
     var handled = 0
-    /// Files that could not be read yet, with when they were first tried.
+    /// Files to look at again later (environmental read failures, files still changing), with the
+    /// time of the next try, and since when each has been failing for environmental reasons.
     var deferred: [String: Double] = [:]
+    var deferredSince: [String: Double] = [:]
     var lastModel: String? = nil
     /// Frames recorded as crashed at this start (skipped if their file is read again).
     var crashedIdentities: Set<String> = []
@@ -151,7 +153,8 @@ struct FrameLoop {
                 let why = FrameStore.describe(error)
                 logger.error("\(path): \(why); retrying in \(delay) s")
                 service.health.update { $0.state = .paused; $0.message = why }
-                notifier.status("paused: \(why)")
+                // Up and retrying: tell systemd so (no start timeout, watchdog fed).
+                notifier.notify("READY=1\nWATCHDOG=1\nSTATUS=paused: \(why)")
                 if Task.isShuttingDownGracefully || Task.isCancelled { throw CancellationError() }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 delay = min(30, delay * 2)
@@ -169,14 +172,15 @@ struct FrameLoop {
             logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastRun?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
         }
         index = FrameIndex(known)
-        try recoverCrashedFrames()
+        try await recoverCrashedFrames()
     }
 
     /// Frames left in progress by processes that died. A frame that was being analysed when the
     /// process died twice is recorded as failed ("the analysis crashed") and never tried again; after
     /// the first death it is retried once (the death may have been a SIGKILL or a power cut).
-    mutating func recoverCrashedFrames() throws {
-        for crashed in try store.inProgress() {
+    mutating func recoverCrashedFrames() async throws {
+        let store = self.store
+        for crashed in try await withEnvironmentalRetry("reading unfinished frames", { try store.inProgress() }) {
             let name = crashed.identity.split(separator: "/").last.map(String.init) ?? crashed.identity
             guard crashed.attempts >= InProgressFrame.maxAttempts else {
                 logger.warning("\(name): the process died while analysing it; trying it once more")
@@ -188,8 +192,9 @@ struct FrameLoop {
             let state = FileState(path: crashed.path, size: crashed.size ?? 0, modified: crashed.modified ?? 0,
                                   device: crashed.device, inode: crashed.inode, changed: crashed.changed)
             let result = pipeline.failedFile(state, path: crashed.identity, reason: reason, contentHash: "crashed")
-            try store.write(result, run: runID)
-            try store.clearInProgress(crashed.identity)
+            let run = runID
+            _ = try await withEnvironmentalRetry("recording \(name) as crashed") { try store.write(result, run: run) }
+            try await withEnvironmentalRetry("recording \(name) as crashed") { try store.clearInProgress(crashed.identity) }
             // A single-page file is settled; pages of a stack are skipped by their identity below.
             if crashed.identity == crashed.path { index.record(state, failed: true, reason: reason) }
             crashedIdentities.insert(crashed.identity)
@@ -213,8 +218,13 @@ struct FrameLoop {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
                 logger.error("\(directory): the acquisition directory does not exist (deleted or not mounted); waiting for it to appear")
+                if !announcedReady { notifier.notify("READY=1"); announcedReady = true }
                 notifier.status("waiting for \(directory) to appear")
-                while !FileManager.default.fileExists(atPath: directory) {
+                func isDirectory() -> Bool {
+                    var d: ObjCBool = false
+                    return FileManager.default.fileExists(atPath: directory, isDirectory: &d) && d.boolValue
+                }
+                while !isDirectory() {
                     if Task.isShuttingDownGracefully || Task.isCancelled { stopped = true; break }
                     health.beat()
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -285,17 +295,17 @@ struct FrameLoop {
     // MARK: One file
 
     mutating func handle(_ path: String) async throws {
-        guard let state = FileState.of(path) else { deferred[path] = nil; return }   // renamed away or deleted
+        guard let state = FileState.of(path) else { deferred[path] = nil; deferredSince[path] = nil; return }   // renamed away or deleted
         if state.isDirectory { return }
         switch index.match(state) {
         case .stored, .failedUnchanged:
-            deferred[path] = nil
+            deferred[path] = nil; deferredSince[path] = nil
             metrics.skipped.increment()
             return
         case .renamed:
             logger.info("\(path): a stored file renamed (same device, inode, size and time); not stored again")
             index.record(state, failed: false)
-            deferred[path] = nil
+            deferred[path] = nil; deferredSince[path] = nil
             metrics.skipped.increment()
             return
         case nil:
@@ -307,8 +317,16 @@ struct FrameLoop {
         // is bounded by the quiet period after its last change; a file that is already old fails at once.
         let readiness = FrameReadiness(quietPeriod: c.quietPeriod)
         var attempt = readiness.attempt(path, maxPixels: c.maxPixels)
+        let waitStart = Date().timeIntervalSince1970
         while case .notYet = attempt {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            // Still changing after a long wait (a stack appended to faster than it is read): go on
+            // with other files and come back to it on a later tick.
+            if Date().timeIntervalSince1970 - waitStart > max(60, 4 * c.quietPeriod) {
+                logger.warning("\(path): still changing after \(Int(Date().timeIntervalSince1970 - waitStart)) s; retried later")
+                deferred[path] = Date().timeIntervalSince1970 + 5
+                return
+            }
             health.beat()
             try? await Task.sleep(nanoseconds: UInt64(readiness.retryInterval * 1e9))
             attempt = readiness.attempt(path, maxPixels: c.maxPixels)
@@ -316,14 +334,18 @@ struct FrameLoop {
         let readSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
         switch attempt {
         case .vanished, .notYet:
-            deferred[path] = nil
+            deferred[path] = nil; deferredSince[path] = nil
         case .environmental(let reason, _):
-            if deferred[path] == nil { deferred[path] = Date().timeIntervalSince1970 }
-            logger.warning("\(reason); will retry")
+            // Retry with back-off: 1 s, 2 s, … up to 5 min (deferred holds the next try's time).
+            let now = Date().timeIntervalSince1970
+            let waited = deferredSince[path].map { now - $0 } ?? 0
+            if deferredSince[path] == nil { deferredSince[path] = now }
+            deferred[path] = now + min(300, max(1, waited))
+            if waited == 0 { logger.warning("\(reason); will retry") }
             health.update { $0.message = reason }
         case .failed(let reason, let st):
-            deferred[path] = nil
-            let hash = st.isRegular ? ((try? ContentHash.ofFile(path)) ?? "unreadable") : "not-a-file"
+            deferred[path] = nil; deferredSince[path] = nil
+            let hash = st.isRegular ? ((try? ContentHash.ofFile(path, maxBytes: 64 << 20)) ?? "unreadable") : "not-a-file"
             let result = pipeline.failedFile(st, path: path, reason: reason, contentHash: hash)
             try await commit(result, identity: path)
             index.record(st, failed: true, reason: reason)
@@ -331,13 +353,22 @@ struct FrameLoop {
             status.frameDone(file: path, columns: 0, atoms: nil, failed: true, latency: 0)
             status.show()
         case .frames(let frames, let st, let damaged):
-            deferred[path] = nil
+            deferred[path] = nil; deferredSince[path] = nil
             if let damaged { logger.warning("\(damaged); the pages before it are kept") }
-            var anyFailed = damaged != nil
-            for frame in frames {
+            var lastWritten = false
+            for (k, frame) in frames.enumerated() {
+                lastWritten = false
+                // Between pages of a stack: a stop leaves the file unrecorded, so the next start
+                // reads it again (its stored pages are skipped by their pixels).
+                if k > 0, Task.isShuttingDownGracefully || Task.isCancelled { return }
                 let identity = frame.page == 0 ? path : "\(path)#\(frame.page)"
                 if crashedIdentities.contains(identity) { continue }
                 let hash = ContentHash.ofPixels(frame.pixels, width: frame.width, height: frame.height)
+                // This very frame is already stored (ok or failed): nothing to analyse again.
+                if try await withEnvironmentalRetry("checking the frame", { try store.contains(identity: identity, contentHash: hash) }) {
+                    metrics.skipped.increment()
+                    continue
+                }
                 if let (n, other) = try await withEnvironmentalRetry("checking for duplicates", { try store.frame(withContentHash: hash) }) {
                     if other != identity { logger.info("\(identity): same pixels as frame \(n) (\(other)); not stored again") }
                     metrics.skipped.increment()
@@ -363,6 +394,7 @@ struct FrameLoop {
                 health.update { $0.busySince = started }
                 var result = pipeline.process(frame, file: st, identity: identity, contentHash: hash, readSeconds: readSeconds)
                 health.update { $0.busySince = nil }
+                result.frame.completesFile = frames.count == 1
                 if result.frame.modelID != nil, result.frame.modelID != lastModel {
                     if result.model != nil { metrics.modelRefits.increment() }
                     lastModel = result.frame.modelID
@@ -374,8 +406,8 @@ struct FrameLoop {
                     result = pipeline.failedInstead(of: result, reason: "\(identity): not stored: \(e)")
                     try await commit(result, identity: identity)
                 }
+                lastWritten = frames.count == 1
                 let failed = result.frame.status == .failed
-                anyFailed = anyFailed || failed
                 if failed { logger.warning("\(result.frame.error ?? "\(identity): failed")") }
                 if let q = result.frame.quality { logger.notice("\(identity): \(q)") }
                 let atoms = result.columns.allSatisfy { $0.count != nil } && !result.columns.isEmpty
@@ -388,8 +420,14 @@ struct FrameLoop {
                                  latency: Date().timeIntervalSince1970 - max(started, st.modified))
                 status.show()
             }
-            // Stored (ok or failed analysis): not read again while it stays unchanged.
-            _ = anyFailed
+            // Stored (ok or failed analysis) or skipped: not read again while it stays unchanged.
+            // A single-page frame's commit recorded the file already; otherwise record it now.
+            if !lastWritten {
+                _ = try await withEnvironmentalRetry("recording \(path)") {
+                    try store.recordFile(path: path, size: st.size, modified: st.modified, device: st.device,
+                                         inode: st.inode, failed: false)
+                }
+            }
             index.record(st, failed: false)
         }
     }
@@ -445,7 +483,7 @@ struct FrameLoop {
     mutating func retryDeferred() async throws {
         guard !deferred.isEmpty else { return }
         let now = Date().timeIntervalSince1970
-        for (path, first) in deferred.sorted(by: { $0.value < $1.value }) where now - first >= 0.2 {
+        for (path, next) in deferred.sorted(by: { $0.value < $1.value }) where now >= next {
             try await handle(path)
         }
         health.update { $0.backlog = deferred.count }

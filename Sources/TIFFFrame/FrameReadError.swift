@@ -52,7 +52,9 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
     /// Whether retrying later can help without the file changing (the machine ran out of file
     /// descriptors or memory, an I/O error): such a failure is an environmental one, not the file's.
     public var isEnvironmental: Bool {
-        if case .unreadable(_, _, let e) = self { return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO }
+        if case .unreadable(_, let reason, let e) = self {
+            return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO || reason == "too many open files"
+        }
         return false
     }
 
@@ -63,6 +65,7 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
         switch e {
         case EACCES, EPERM: reason = "permission denied"
         case EMFILE, ENFILE: reason = "too many open files"
+        case EIO: reason = "input/output error"
         case ELOOP: reason = "too many levels of symbolic links"
         default: reason = String(cString: strerror(e))
         }

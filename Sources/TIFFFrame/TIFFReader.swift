@@ -53,7 +53,7 @@ public enum TIFFReader {
                 }
                 frames.append(try readPage(tif, path: path, page: page, fileSize: size, maxPixels: maxPixels))
             } catch {
-                guard let damagedPage else { throw error }
+                guard let damagedPage, !error.isEnvironmental else { throw error }
                 damagedPage(error)
                 break
             }
@@ -219,6 +219,9 @@ public enum TIFFReader {
     }
 
     private static func openFailure(path: String, size: Int) -> FrameReadError {
+        // Out of descriptors or memory, or an I/O error: the machine's problem, not the file's.
+        let e = errno
+        if e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO { return FrameReadError.fromErrno(e, path: path) }
         let msg = String(cString: st_last_error_message())
         return .corrupt(path: path, page: 0, detail: msg.isEmpty ? "libtiff could not open it" : msg)
     }

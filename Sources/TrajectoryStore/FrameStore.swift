@@ -80,7 +80,6 @@ public final class FrameStore: Sendable {
                 if try migrator.hasBeenSuperseded(db) { throw StoreError.notAStore(path) }
             }
             try migrator.migrate(pool)
-            try Self.backfillFileKeys(pool)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError.notAStore(path)
         }
@@ -174,6 +173,12 @@ public final class FrameStore: Sendable {
         let k = f.frame
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM frames WHERE content_hash = ? AND path = ?",
                              arguments: [f.contentHash, f.path]) == true {
+            // Nothing new, but the analysis is over and this version of the file is known.
+            try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [f.path])
+            if f.completesFile {
+                try Self.insertFileKey(db, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device,
+                                       inode: f.inode, failed: f.status == .failed)
+            }
             return .duplicate
         }
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run]) == true else {
@@ -274,8 +279,10 @@ public final class FrameStore: Sendable {
                 c.radiusOfGyration, c.aspectRatio.isFinite ? c.aspectRatio : nil])
         }
         try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [f.path])
-        try Self.insertFileKey(db, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device,
-                               inode: f.inode, failed: f.status == .failed)
+        if f.completesFile {
+            try Self.insertFileKey(db, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device,
+                                   inode: f.inode, failed: f.status == .failed)
+        }
         if let state = r.resumeState {
             try db.execute(sql: """
                 INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
@@ -415,10 +422,27 @@ public final class FrameStore: Sendable {
         }
     }
 
-    /// The number of the stored (ok) frame with this identity (`path` or `path#k`), if any.
+    /// The number of the frame stored with this identity (`path` or `path#k`): one with results,
+    /// or one recorded as having crashed the analysis (never analysed again), if any.
     public func frame(withIdentity identity: String) throws -> Int? {
         try pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT id FROM frames WHERE path = ? AND status = 'ok' LIMIT 1", arguments: [identity])
+            try Int.fetchOne(db, sql: """
+                SELECT id FROM frames WHERE path = ? AND (status = 'ok' OR content_hash = 'crashed') LIMIT 1
+                """, arguments: [identity])
+        }
+    }
+
+    /// Whether a frame with this identity and content is stored (ok or failed).
+    public func contains(identity: String, contentHash: String) throws -> Bool {
+        try contains(path: identity, contentHash: contentHash)
+    }
+
+    /// Records that this version of a file is done (all its pages stored or skipped), in its own
+    /// transaction: for stacks, whose pages are written with ``FrameRecord/completesFile`` false.
+    public func recordFile(path: String, size: Int, modified: Double, device: Int64?, inode: Int64?, failed: Bool) throws {
+        try pool.write { db in
+            try Self.insertFileKey(db, identity: path, size: size, modified: modified, device: device, inode: inode,
+                                   failed: failed)
         }
     }
 
@@ -455,19 +479,12 @@ public final class FrameStore: Sendable {
             """, arguments: [key, inodeKey, failed ? 1 : 0])
     }
 
-    /// Stores from before version 3 have frames but no file keys: compute them once.
-    static func backfillFileKeys(_ pool: DatabasePool) throws {
-        try pool.writeWithoutTransaction { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM file_keys") == 0,
-                  try Int.fetchOne(db, sql: "SELECT count(*) FROM frames") ?? 0 > 0 else { return }
-            try db.inTransaction(.immediate) {
-                let rows = try Row.fetchAll(db, sql: "SELECT path, file_size, mtime, device, inode, status FROM frames")
-                for r in rows {
-                    try insertFileKey(db, identity: r[0], size: r[1], modified: r[2], device: r[3], inode: r[4],
-                                      failed: (r[5] as String) == FrameStatus.failed.rawValue)
-                }
-                return .commit
-            }
+    /// Stores from before version 3 have frames but no file keys: computed once, in the migration.
+    static func backfillFileKeys(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT path, file_size, mtime, device, inode, status FROM frames")
+        for r in rows {
+            try insertFileKey(db, identity: r[0], size: r[1], modified: r[2], device: r[3], inode: r[4],
+                              failed: (r[5] as String) == FrameStatus.failed.rawValue)
         }
     }
 

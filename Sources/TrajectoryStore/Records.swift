@@ -103,6 +103,10 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     public var changed: Double?
     /// Why the result is implausible (the fit's warnings, "; "-separated); nil: nothing noticed.
     public var quality: String?
+    /// Whether this frame completes its file (false for all but the last page of a stack): only
+    /// then is the file's key written, so that a file is known as stored only once all its pages are.
+    /// Not stored.
+    public var completesFile: Bool = true
 
     // Aggregates, computed by the store when writing (inputs are ignored).
     /// Columns in the frame, columns with a count, their atoms in total, and the mean cross-section.
@@ -224,13 +228,6 @@ public struct FacetRecord: Codable, Sendable, Equatable {
     public var angle: Double?
     /// Anything else, as JSON text.
     public var extra: String?
-    /// The file's device and inode numbers and its status-change time (Unix s): with size and
-    /// modification time they recognise a stored file after a restart or a rename without reading it.
-    public var device: Int64?
-    public var inode: Int64?
-    public var changed: Double?
-    /// Why the result is implausible (the fit's warnings, "; "-separated); nil: nothing noticed.
-    public var quality: String?
 
     public init(frame: Int, index: Int, family: String? = nil, x0: Double, y0: Double, x1: Double, y1: Double,
                 columns: Int? = nil, length: Double? = nil, angle: Double? = nil, extra: String? = nil) {

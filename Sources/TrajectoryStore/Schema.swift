@@ -25,7 +25,10 @@ public enum StoreSchema {
         m.registerMigration("v1-indexes") { db in try db.execute(sql: indexes) }
         m.registerMigration("v1-views") { db in try db.execute(sql: views) }
         m.registerMigration("v2-particles") { db in try db.execute(sql: particles) }
-        m.registerMigration("v3-service") { db in try db.execute(sql: service) }
+        m.registerMigration("v3-service") { db in
+            try db.execute(sql: service)
+            try FrameStore.backfillFileKeys(db)   // stores written before version 3
+        }
         return m
     }
 

@@ -123,6 +123,30 @@ final class ServiceTests: XCTestCase {
         }
     }
 
+    /// A page in the middle of a stack kills the process: the file is not taken as stored after its
+    /// first page; after two deaths that page is recorded as crashed and the others are analysed.
+    func testCrashInsideAStackKeepsTheOtherPages() throws {
+        let sim = try TestFrames.simulator(frames: 3, seed: 12)
+        let acq = root + "/acq", db = root + "/store.sqlite"
+        try TIFFWriter.write((0..<3).map { sim.frame($0).frame }, to: acq + "/stack.tif")
+        let env = ["STEMTRACK_TEST_ABORT_ON": "stack.tif#1"]
+        let args = ["watch", acq, "--db", db]
+        for k in 1...2 {
+            let run = try DaemonProcess.start(args, environment: env, log: root + "/s\(k).log")
+            guard run.wait(timeout: 60, { !run.process.isRunning }) else {
+                _ = run.stop()
+                return XCTFail("the test switch must abort the daemon: \(run.stderr)")
+            }
+        }
+        let last = try DaemonProcess.start(args, environment: env, log: root + "/s3.log")
+        XCTAssertTrue(last.wait(timeout: 60) { DaemonProcess.frames(db).count == 3 }, last.stderr)
+        XCTAssertEqual(last.stop(), 0)
+        let frames = DaemonProcess.frames(db).sorted { $0.path < $1.path }
+        XCTAssertEqual(frames.map { URL(fileURLWithPath: $0.path).lastPathComponent }, ["stack.tif", "stack.tif#1", "stack.tif#2"])
+        XCTAssertEqual(frames.map(\.status), [.ok, .failed, .ok], "\(frames.map(\.error))")
+        XCTAssertTrue((frames[1].error ?? "").contains("the analysis crashed"))
+    }
+
     /// `watch DIR` then `watch /abs/DIR/`, a rename within the directory, a copy, a writer that
     /// closes after each of 11 appends, and a multi-page file that grows page by page: each frame
     /// is stored once.
