@@ -117,8 +117,6 @@ struct FrameLoop {
     var deferred: [String: Double] = [:]
     var deferredSince: [String: Double] = [:]
     var lastModel: String? = nil
-    /// Frames recorded as crashed at this start (skipped if their file is read again).
-    var crashedIdentities: Set<String> = []
     let directory: String
     let notifier: SystemdNotifier
     var health: DaemonHealth { service.health }
@@ -197,7 +195,6 @@ struct FrameLoop {
             try await withEnvironmentalRetry("recording \(name) as crashed") { try store.clearInProgress(crashed.identity) }
             // A single-page file is settled; pages of a stack are skipped by their identity below.
             if crashed.identity == crashed.path { index.record(state, failed: true, reason: reason) }
-            crashedIdentities.insert(crashed.identity)
             metrics.failed.increment()
         }
     }
@@ -362,22 +359,25 @@ struct FrameLoop {
                 // reads it again (its stored pages are skipped by their pixels).
                 if k > 0, Task.isShuttingDownGracefully || Task.isCancelled { return }
                 let identity = frame.page == 0 ? path : "\(path)#\(frame.page)"
-                if crashedIdentities.contains(identity) { continue }
                 let hash = ContentHash.ofPixels(frame.pixels, width: frame.width, height: frame.height)
-                // This very frame is already stored (ok or failed): nothing to analyse again.
-                if try await withEnvironmentalRetry("checking the frame", { try store.contains(identity: identity, contentHash: hash) }) {
+                switch try await withEnvironmentalRetry("checking for a stored copy", {
+                    try store.storedFrame(identity: identity, contentHash: hash) }) {
+                case nil:
+                    break
+                case .same:
                     metrics.skipped.increment()
                     continue
-                }
-                if let (n, other) = try await withEnvironmentalRetry("checking for duplicates", { try store.frame(withContentHash: hash) }) {
-                    if other != identity { logger.info("\(identity): same pixels as frame \(n) (\(other)); not stored again") }
+                case .samePixels(let n, let other):
+                    logger.info("\(identity): same pixels as frame \(n) (\(other)); not stored again")
                     metrics.skipped.increment()
                     continue
-                }
-                // Rewritten in place after it was stored (other pixels under the same name): the
-                // stored analysis stays, the frame is not stored a second time.
-                if let n = try await withEnvironmentalRetry("checking the file's frame", { try store.frame(withIdentity: identity) }) {
-                    logger.warning("\(identity): changed after it was stored as frame \(n); the stored analysis is of the earlier version, not repeated")
+                case .sameIdentity(let n, let crashed):
+                    // Rewritten in place after it was stored (other pixels under the same name): the
+                    // stored analysis stays, the frame is not stored a second time. A frame recorded
+                    // as having crashed the analysis is never tried again.
+                    if !crashed {
+                        logger.warning("\(identity): changed after it was stored as frame \(n); the stored analysis is of the earlier version, not repeated")
+                    }
                     metrics.skipped.increment()
                     continue
                 }

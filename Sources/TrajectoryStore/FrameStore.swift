@@ -414,27 +414,24 @@ public final class FrameStore: Sendable {
         }
     }
 
-    /// Whether a frame with this content hash is stored under any path; returns its number and path.
-    public func frame(withContentHash hash: String) throws -> (frame: Int, path: String)? {
+    /// Whether this frame is stored already, in one query: the same identity with the same pixels
+    /// (ok or failed), the same pixels under another identity (ok), or the same identity with other
+    /// pixels (ok, or recorded as having crashed the analysis). Nil: it is new.
+    public func storedFrame(identity: String, contentHash: String) throws -> StoredFrame? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, path FROM frames WHERE content_hash = ? AND status = 'ok' LIMIT 1",
-                             arguments: [hash]).map { ($0[0], $0[1]) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, path, content_hash, status FROM frames WHERE content_hash = ?
+                UNION ALL
+                SELECT id, path, content_hash, status FROM frames WHERE path = ?
+                """, arguments: [contentHash, identity])
+            let found = rows.map { (frame: $0[0] as Int, path: $0[1] as String, hash: $0[2] as String, ok: ($0[3] as String) == "ok") }
+            if let f = found.first(where: { $0.path == identity && $0.hash == contentHash }) { return .same(frame: f.frame) }
+            if let f = found.first(where: { $0.hash == contentHash && $0.ok }) { return .samePixels(frame: f.frame, identity: f.path) }
+            if let f = found.first(where: { $0.path == identity && ($0.ok || $0.hash == "crashed") }) {
+                return .sameIdentity(frame: f.frame, crashed: !f.ok)
+            }
+            return nil
         }
-    }
-
-    /// The number of the frame stored with this identity (`path` or `path#k`): one with results,
-    /// or one recorded as having crashed the analysis (never analysed again), if any.
-    public func frame(withIdentity identity: String) throws -> Int? {
-        try pool.read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT id FROM frames WHERE path = ? AND (status = 'ok' OR content_hash = 'crashed') LIMIT 1
-                """, arguments: [identity])
-        }
-    }
-
-    /// Whether a frame with this identity and content is stored (ok or failed).
-    public func contains(identity: String, contentHash: String) throws -> Bool {
-        try contains(path: identity, contentHash: contentHash)
     }
 
     /// Records that this version of a file is done (all its pages stored or skipped), in its own

@@ -324,17 +324,25 @@ public struct KnownFile: Sendable, Equatable {
     public var device: Int64?
     public var inode: Int64?
     public var changed: Double?
-    /// Whether any of the file's frames failed, and the first reason.
+    /// Whether the file failed, and why.
     public var failed: Bool
     public var error: String?
-    /// Frames stored for the file.
-    public var frames: Int
 
     public init(path: String, size: Int?, modified: Double?, device: Int64? = nil, inode: Int64? = nil,
-                changed: Double? = nil, failed: Bool, error: String? = nil, frames: Int = 1) {
+                changed: Double? = nil, failed: Bool, error: String? = nil) {
         self.path = path; self.size = size; self.modified = modified; self.device = device; self.inode = inode
-        self.changed = changed; self.failed = failed; self.error = error; self.frames = frames
+        self.changed = changed; self.failed = failed; self.error = error
     }
+}
+
+/// A frame already in the store, found by ``FrameStore/storedFrame(identity:contentHash:)``.
+public enum StoredFrame: Sendable, Equatable {
+    /// This identity with these pixels (ok or failed): nothing new.
+    case same(frame: Int)
+    /// These pixels under another identity (renamed, copied, re-saved).
+    case samePixels(frame: Int, identity: String)
+    /// This identity with other pixels: analysed already (`crashed`: the analysis killed the process).
+    case sameIdentity(frame: Int, crashed: Bool)
 }
 
 /// What the store holds of the files it has seen, for a restart (see ``FrameStore/knownFiles()``).
