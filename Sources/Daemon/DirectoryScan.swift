@@ -40,9 +40,8 @@ public struct DirectoryScan: Sendable {
     /// too (reading them fails with "not a regular file", so they are recorded with that reason).
     public func list(shouldStop: () -> Bool = { false }) throws -> [FileState] {
         var out: [FileState] = []
-        for dir in try directories(shouldStop: shouldStop) {
+        for (dir, names) in try walk(shouldStop: shouldStop) {
             if shouldStop() { break }
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for name in names where accepts(name) {
                 guard let state = FileState.of(dir + "/" + name), !state.isDirectory else { continue }
                 out.append(state)
@@ -55,18 +54,31 @@ public struct DirectoryScan: Sendable {
     /// The directories to look in: the acquisition directory and, in recursive mode, every
     /// subdirectory not starting with "." (each at most once).
     public func directories(shouldStop: () -> Bool = { false }) throws -> [String] {
+        guard recursive else {
+            var st = stat()
+            guard stat(directory, &st) == 0 else {
+                throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: directory])
+            }
+            return [directory]
+        }
+        return try walk(shouldStop: shouldStop).map(\.dir)
+    }
+
+    /// Each directory to look in with the names it holds, listed once (in recursive mode, the
+    /// names also give the subdirectories to descend into).
+    func walk(shouldStop: () -> Bool = { false }) throws -> [(dir: String, names: [String])] {
         var st = stat()
         guard stat(directory, &st) == 0 else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: directory])
         }
-        guard recursive else { return [directory] }
         var visited: Set<DirectoryKey> = [DirectoryKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))]
-        var out: [String] = []
+        var out: [(dir: String, names: [String])] = []
         var stack = [directory]
         while let dir = stack.popLast() {
             if shouldStop() { break }
-            out.append(dir)
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            out.append((dir, names))
+            guard recursive else { break }
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = dir + "/" + name
                 var l = stat()

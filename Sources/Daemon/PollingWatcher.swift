@@ -4,7 +4,7 @@ import Foundation
 /// inotify sees nothing. A file is reported once its size and modification time have been stable
 /// for one interval; a changed file is reported again (the daemon skips what it has stored).
 ///
-/// Cost per interval: one listing of names per directory, and a `stat` only of files that are new
+/// Cost per interval: one listing of names per directory (also giving the subdirectories), and a `stat` only of files that are new
 /// or not yet stable, plus a round of `stat`s of the reported files every `revisitEvery`
 /// intervals (to see files rewritten in place); not a `stat` of every file every interval.
 public struct PollingWatcher: Sendable {
@@ -30,15 +30,15 @@ public struct PollingWatcher: Sendable {
                 while !Task.isCancelled {
                     var isDir: ObjCBool = false
                     guard FileManager.default.fileExists(atPath: scan.directory, isDirectory: &isDir), isDir.boolValue,
-                          let dirs = try? scan.directories(shouldStop: { Task.isCancelled }) else {
+                          let listing = try? scan.walk(shouldStop: { Task.isCancelled }) else {
                         continuation.yield(.directoryGone(scan.directory))
                         break
                     }
                     round += 1
                     let revisit = round % revisitEvery == 0
                     var seen = Set<String>()
-                    for dir in dirs {
-                        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where scan.accepts(name) {
+                    for (dir, names) in listing {
+                        for name in names where scan.accepts(name) {
                             let path = dir + "/" + name
                             seen.insert(path)
                             if reported[path] != nil && !revisit && pending[path] == nil { continue }
