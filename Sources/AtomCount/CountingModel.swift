@@ -53,6 +53,20 @@ public struct CountingModel: Sendable, Codable, Equatable {
         return best
     }
 
+    /// Most probable component of `x` and its posterior probability.
+    public func posterior(_ x: Double) -> (component: Int, probability: Double) {
+        var best = 0, bestValue = -Double.infinity
+        var values = [Double](repeating: 0, count: means.count)
+        for j in means.indices {
+            let v2 = variance(j)
+            let d = x - means[j]
+            values[j] = log(max(proportions[j], 1e-300)) - 0.5 * log(v2) - 0.5 * d * d / v2
+            if values[j] > bestValue { bestValue = values[j]; best = j }
+        }
+        let total = values.reduce(0) { $0 + exp($1 - bestValue) }
+        return (best, 1 / total)
+    }
+
     /// Number of atoms for cross-section `x`.
     public func count(_ x: Double) -> Int { counts[component(of: x)] }
 

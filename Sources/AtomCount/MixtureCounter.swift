@@ -1,16 +1,23 @@
 import Foundation
 
-/// Counts atoms from cross-sections with a Gaussian mixture model selected automatically
-/// (``ComponentSelection``) or with a fixed number of components.
+/// Counts atoms from cross-sections with a Gaussian mixture model (one component per count, one
+/// shared width, StatSTEM's model), the number of components selected automatically
+/// (``ComponentSelection``) or given, the first component's count inferred (``FirstCount``) or given.
 public struct MixtureCounter: Sendable, Codable {
     /// Largest number of components tried; nil: chosen from the data (n/5, at least 5, at most 25,
-    /// extended when the selection lands near the top).
+    /// extended by 10 up to 60 when the selection lands within 2 of the top). Thick particles need
+    /// more: on a real Au rod with counts 1–44 the default selects a ladder of every second count
+    /// (23 components); with 60 the rule selects 45 (see the README). (Until 2026-12 at most 25:
+    /// on a real Au rod with counts 1–44 that selected a ladder of every second count.)
     public var maxComponents: Int? = nil
-    /// Use exactly this many components instead of the automatic rule.
+    /// Use exactly this many components instead of the automatic rule (at most 150).
     public var components: Int? = nil
-    /// Count of the first component. nil: μ₁/Δ rounded (at least 1); set 1 to anchor it at one atom.
+    /// Count of the first component. nil: inferred by ``FirstCount/infer(means:proportions:exponents:)``.
     public var firstComponentAtoms: Int? = nil
     public var selection = ComponentSelection()
+    /// A neighbouring number of components whose ICL is within this of the selected one makes the
+    /// selection ambiguous (6: "strong" evidence on the −2 ln scale of Kass & Raftery, JASA 90 (1995) 773).
+    public var ambiguityMargin = 6.0
 
     public init() {}
 
@@ -23,6 +30,12 @@ public struct MixtureCounter: Sendable, Codable {
         public var model: CountingModel
         /// Atoms per input cross-section.
         public var counts: [Int]
+        /// Posterior probability of each column's count under the model.
+        public var probabilities: [Double]
+        /// The evidence between the selected and a neighbouring number of components is weak.
+        public var ambiguous: Bool
+        /// How the model was chosen, for reports and the store.
+        public var reason: String
         public var selected: MixtureEM.Fit { fits[selectedIndex] }
     }
 
@@ -43,29 +56,42 @@ public struct MixtureCounter: Sendable, Codable {
         return fitAndSelect(crossSections)
     }
 
-    private func fitAndSelect(_ crossSections: [Double]) -> Result {
-        let n = crossSections.count
-        var top = components ?? maxComponents ?? min(25, max(5, n / 5))
-        top = max(1, min(top, n - 1))
-        var fits = MixtureEM.fitSequence(crossSections, maxComponents: top)
-        var index: Int
+    private func fitAndSelect(_ xs: [Double]) -> Result {
+        let n = xs.count
+        let limit = min(150, n - 1)
+        var top = max(1, min(components ?? maxComponents ?? min(25, max(5, n / 5)), limit))
+        let sample = WeightedSample(xs, bins: max(512, 12 * top))
+        var fits = MixtureEM.fitSequence(sample, maxComponents: top)
+        let index: Int
+        let reason: String
         if let c = components {
             index = min(c, fits.count) - 1
+            reason = "\(fits[index].components) components given"
         } else {
-            index = selection.select(fits)
+            var i = selection.select(fits)
             // The choice may need more components than were tried.
-            while maxComponents == nil && index >= fits.count - 2 && top < min(60, n - 1) {
-                top = min(top + 10, n - 1)
-                fits = MixtureEM.fitSequence(crossSections, maxComponents: top)
-                index = selection.select(fits)
+            while maxComponents == nil && i >= fits.count - 2 && top < min(60, limit) {
+                top = min(top + 10, limit)
+                fits = MixtureEM.fitSequence(sample, maxComponents: top, continuing: fits)
+                i = selection.select(fits)
             }
+            index = i
+            let v = selection.verdicts(fits)[i]
+            reason = v.candidate
+                ? "ICL local minimum at \(fits[i].components) components with regular, resolved, anchored means (largest such k up to \(fits.count))"
+                : "no ICL local minimum with regular, resolved means up to \(fits.count) components: fallback \(fits[i].components)"
         }
         let m = fits[index].model
-        // μ₁/(μ₂ − μ₁) ≈ n₀/γ with γ ≈ 0.9: the count of the first component.
-        let firstSpacing = m.components > 1 ? m.means[1] - m.means[0] : m.means[0]
-        let first = firstComponentAtoms ?? max(1, Int((0.9 * m.means[0] / max(firstSpacing, 1e-300)).rounded()))
+        let first = firstComponentAtoms ?? FirstCount.infer(means: m.means, proportions: m.proportions).0
         let model = CountingModel(source: .mixture, counts: (0..<m.components).map { first + $0 },
                                   means: m.means, proportions: m.proportions, sigma: m.sigma)
-        return Result(fits: fits, selectedIndex: index, model: model, counts: crossSections.map(model.count))
+        var ambiguous = false
+        for j in [index - 1, index + 1] where j >= 0 && j < fits.count && fits[j].icl - fits[index].icl < ambiguityMargin {
+            ambiguous = true
+        }
+        let posterior = xs.map(model.posterior)
+        return Result(fits: fits, selectedIndex: index, model: model,
+                      counts: posterior.map { model.counts[$0.component] }, probabilities: posterior.map(\.probability),
+                      ambiguous: ambiguous, reason: reason)
     }
 }

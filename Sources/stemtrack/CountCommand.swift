@@ -88,6 +88,7 @@ struct Count: AsyncParsableCommand {
             counter.maxComponents = maxComponents
             counter.firstComponentAtoms = firstAtoms
             do { mixture = try counter.count(xs) } catch { throw RuntimeError("\(error)") }
+
             (model, counts) = (mixture!.model, mixture!.counts)
         }
         let total = counts.reduce(0, +)
@@ -174,7 +175,8 @@ struct Count: AsyncParsableCommand {
         if let mixture {
             var icl = "components,log_likelihood,icl,bic,aic,selected\n"
             for (i, f) in mixture.fits.enumerated() {
-                icl += "\(f.components),\(f.logLikelihood),\(f.icl),\(f.bic),\(f.aic),\(i == mixture.selectedIndex ? 1 : 0)\n"
+                var row = "\(f.components),\(f.logLikelihood),\(f.icl),\(f.bic),\(f.aic),\(i == mixture.selectedIndex ? 1 : 0)"
+                icl += row + "\n"
             }
             try icl.write(toFile: prefix + "_icl.csv", atomically: true, encoding: .utf8)
             let pts = mixture.fits.map { (Double($0.components), $0.icl) }
