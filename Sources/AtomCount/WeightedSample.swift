@@ -19,6 +19,12 @@ public struct WeightedSample: Sendable {
 
     public static let exactLimit = 4096
 
+    /// Given values (ascending) and weights.
+    init(values: [Double], weights: [Double]) {
+        self.values = values; self.weights = weights
+        count = weights.reduce(0, +); binned = true
+    }
+
     public init(_ xs: [Double], bins: Int = 2048, exactLimit: Int = WeightedSample.exactLimit) {
         count = Double(xs.count)
         let sorted = xs.sorted()
