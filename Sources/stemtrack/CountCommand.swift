@@ -39,10 +39,10 @@ struct Count: AsyncParsableCommand {
     @Option(help: "Use exactly this many mixture components.")
     var components: Int?
 
-    @Option(help: "Largest number of components tried (default: from the data, up to 25).")
+    @Option(help: "Largest number of components tried (default: from the data, up to 25, extended to 60 when the choice lands at the top; thick particles need more, e.g. 60).")
     var maxComponents: Int?
 
-    @Option(help: "Atoms in the first component (default: inferred; 1 anchors it at one atom).")
+    @Option(help: "Atoms in the first component (default: inferred from the shape of the means, cross-section ∝ n^γ with γ 0.7–1.05; 1 anchors it at one atom).")
     var firstAtoms: Int?
 
     @Option(help: "Cross-section library: text file of 'atoms, cross-section' lines (units as the data up to a scale).")
@@ -70,20 +70,21 @@ struct Count: AsyncParsableCommand {
         var counts: [Int]
         var model: CountingModel
         var mixture: MixtureCounter.Result? = nil
+        var counter = MixtureCounter()
         if let library {
             let text: String
             do { text = try String(contentsOfFile: library, encoding: .utf8) } catch {
                 throw RuntimeError("\(library): cannot read the library (\(error.localizedDescription))")
             }
-            var counter: LibraryCounter
-            do { counter = LibraryCounter(library: try LibraryCounter.parse(text)) } catch { throw RuntimeError("\(library): \(error)") }
-            counter.poissonScale = dose.map { 1 / $0 }
+            var libraryCounter: LibraryCounter
+            do { libraryCounter = LibraryCounter(library: try LibraryCounter.parse(text)) } catch { throw RuntimeError("\(library): \(error)") }
+            libraryCounter.poissonScale = dose.map { 1 / $0 }
             let r: (model: CountingModel, scale: Double, counts: [Int])
-            do { r = try counter.count(xs) } catch { throw RuntimeError("\(error)") }
+            do { r = try libraryCounter.count(xs) } catch { throw RuntimeError("\(error)") }
             (model, counts) = (r.model, r.counts)
             FileHandle.standardError.write(Data("library scale \(r.scale)\n".utf8))
         } else {
-            var counter = MixtureCounter()
+            counter = MixtureCounter()
             counter.components = components
             counter.maxComponents = maxComponents
             counter.firstComponentAtoms = firstAtoms
@@ -92,26 +93,43 @@ struct Count: AsyncParsableCommand {
             (model, counts) = (mixture!.model, mixture!.counts)
         }
         let total = counts.reduce(0, +)
+        let probabilities = mixture?.probabilities ?? xs.map { model.posterior($0).probability }
         FileHandle.standardError.write(Data(("\(rows.count) columns, \(model.counts.count) components (atoms \(model.counts.first!)…\(model.counts.last!)), "
             + "\(total) atoms, model \(model.id), theoretical probability of correct counting "
             + String(format: "%.3f", model.probabilityOfCorrectCounting) + "\n").utf8))
+        if let mixture {
+            FileHandle.standardError.write(Data("selection: \(mixture.reason)\n".utf8))
+            if mixture.ambiguous {
+                FileHandle.standardError.write(Data(("warning: the evidence for \(mixture.selected.components) components over a neighbouring number is weak "
+                    + "(ICL within \(ColumnTable.fmt(counter.ambiguityMargin))); compare --components \(mixture.selected.components - 1) and \(mixture.selected.components + 1)\n").utf8))
+            }
+        }
         if let plots { try writePlots(prefix: plots, xs: xs, model: model, mixture: mixture) }
         let text: String
         if format == .csv {
             text = (comments ? "# model \(model.id): " + zip(model.counts, model.means).map { "\($0)→\(ColumnTable.fmt($1))" }.joined(separator: " ")
-                + ", σ \(ColumnTable.fmt(model.sigma))\n" : "") + "file,x_px,y_px,cross_section,count\n"
-                + zip(rows, counts).map { "\($0.file),\(ColumnTable.fmt($0.x)),\(ColumnTable.fmt($0.y)),\(ColumnTable.fmt($0.crossSection)),\($1)" }.joined(separator: "\n") + "\n"
+                + ", σ \(ColumnTable.fmt(model.sigma))\n" : "") + "file,x_px,y_px,cross_section,count,probability\n"
+                + rows.indices.map { i in
+                    let r = rows[i]
+                    return "\(r.file),\(ColumnTable.fmt(r.x)),\(ColumnTable.fmt(r.y)),\(ColumnTable.fmt(r.crossSection)),\(counts[i]),\(String(format: "%.4f", probabilities[i]))"
+                }.joined(separator: "\n") + "\n"
         } else {
             struct Doc: Encodable {
                 var model: CountingModel
                 var probability_correct: Double
+                var selection: String?
+                var ambiguous: Bool?
                 var columns: [[String: String]]
             }
-            let cols = zip(rows, counts).map { ["file": $0.file, "x_px": ColumnTable.fmt($0.x), "y_px": ColumnTable.fmt($0.y),
-                                                "cross_section": ColumnTable.fmt($0.crossSection), "count": String($1)] }
+            let cols = rows.indices.map { i in
+                ["file": rows[i].file, "x_px": ColumnTable.fmt(rows[i].x), "y_px": ColumnTable.fmt(rows[i].y),
+                 "cross_section": ColumnTable.fmt(rows[i].crossSection), "count": String(counts[i]),
+                 "probability": String(format: "%.4f", probabilities[i])]
+            }
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            text = String(decoding: try enc.encode(Doc(model: model, probability_correct: model.probabilityOfCorrectCounting, columns: cols)), as: UTF8.self) + "\n"
+            text = String(decoding: try enc.encode(Doc(model: model, probability_correct: model.probabilityOfCorrectCounting,
+                                                       selection: mixture?.reason, ambiguous: mixture?.ambiguous, columns: cols)), as: UTF8.self) + "\n"
         }
         if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
     }
