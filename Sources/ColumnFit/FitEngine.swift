@@ -55,10 +55,43 @@ struct FitEngine: Sendable {
         let solver = solver(for: image)
         var step = 0.02
         guard settings.maxIterations > 0, p.count > 0 else { return Run(iterations: 0, converged: false) }
+        // Descent safeguard: the per-column steps are taken in parallel from the same model, which
+        // overshoots where columns overlap strongly (dense, thick lattices). An iteration that raises
+        // the residual sum of squares is taken back and repeated with its steps scaled by λ = ½, ¼, …;
+        // below λ = 1/64 no step descends and the fit stops there (converged: a local minimum).
+        var previous: ModelParameters? = nil
+        var previousRSS = Double.infinity
+        var lambda = 1.0
+        var proposal: ModelParameters? = nil
         for it in 1...settings.maxIterations {
-            let windows = p.windows(cutoff: settings.cutoff, width: width, height: height)
-            let model = p.render(windows, width: width, height: height)
-            let weights: [Double]? = weighted ? model.map { 1 / max($0, 0.1) } : nil
+            var windowsV = p.windows(cutoff: settings.cutoff, width: width, height: height)
+            var modelV = p.render(windowsV, width: width, height: height)
+            var rss = Self.residual(image, modelV, weighted: weighted)
+            if let prev = previous, !(rss <= previousRSS) {
+                // Take the step back and retry it shorter.
+                lambda *= 0.5
+                guard lambda >= 1.0 / 64, let prop = proposal else {
+                    p = prev
+                    return Run(iterations: it - 1, converged: true)
+                }
+                p = prev.interpolated(towards: prop, fraction: lambda)
+                if settings.widthMode == .same || fixedBackground == nil {
+                    _ = initialHeights(&p, image: image)
+                }
+                windowsV = p.windows(cutoff: settings.cutoff, width: width, height: height)
+                modelV = p.render(windowsV, width: width, height: height)
+                rss = Self.residual(image, modelV, weighted: weighted)
+                if !(rss <= previousRSS) { continue }
+            } else if previous != nil {
+                lambda = min(1, 2 * lambda)
+            }
+            if previous != nil && previousRSS.isFinite && previousRSS - rss <= settings.residualTolerance * previousRSS {
+                return Run(iterations: it, converged: true)
+            }
+            previous = p
+            previousRSS = rss
+            let weights: [Double]? = weighted ? modelV.map { 1 / max($0, 0.1) } : nil
+            let windows = windowsV, model = modelV
             // 1. Per-column refinement, all from the same model.
             let n = p.count
             let slots = SharedSlots<LocalFit.Result?>(repeating: nil, count: n)
@@ -100,11 +133,23 @@ struct FitEngine: Sendable {
                     p.eta = s.eta; p.background = s.background
                 }
             }
+            proposal = p
             if maxMove < settings.positionTolerance && widthChange < settings.widthTolerance {
                 return Run(iterations: it, converged: true)
             }
         }
         return Run(iterations: settings.maxIterations, converged: false)
+    }
+
+    /// Σ (I − model)², or Σ (I − model)²/model with Poisson weights.
+    static func residual(_ image: [Double], _ model: [Double], weighted: Bool) -> Double {
+        var s = 0.0
+        if weighted {
+            for i in image.indices { let d = image[i] - model[i]; s += d * d / max(model[i], 0.1) }
+        } else {
+            for i in image.indices { let d = image[i] - model[i]; s += d * d }
+        }
+        return s
     }
 
     /// One variable-projection step on the shared width: the residual with optimal heights is

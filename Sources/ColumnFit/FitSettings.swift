@@ -52,6 +52,9 @@ public struct FitSettings: Sendable, Equatable {
     public var positionTolerance: Double = 1e-4
     /// …and the shared width changes by less than this fraction.
     public var widthTolerance: Double = 1e-6
+    /// Converged also when an iteration lowers the residual sum of squares by less than this
+    /// fraction of it.
+    public var residualTolerance: Double = 1e-9
     /// Pixel size, Å (overrides the file's when set).
     public var pixelSize: Double? = nil
 

@@ -10,6 +10,13 @@ struct ModelParameters: Sendable {
 
     var count: Int { x.count }
 
+    /// self + fraction·(other − self), parameter by parameter (same columns).
+    func interpolated(towards other: ModelParameters, fraction f: Double) -> ModelParameters {
+        func mix(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 + f * ($1 - $0) } }
+        return ModelParameters(x: mix(x, other.x), y: mix(y, other.y), eta: mix(eta, other.eta), rho: mix(rho, other.rho),
+                               background: background + f * (other.background - background))
+    }
+
     func windows(cutoff: Double, width: Int, height: Int) -> [GaussianWindow] {
         let n = count
         let slots = SharedSlots<GaussianWindow?>(repeating: nil, count: n)
