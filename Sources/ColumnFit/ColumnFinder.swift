@@ -26,7 +26,7 @@ public struct ColumnFinder: Sendable {
     public func find(_ image: [Double], width w: Int, height h: Int,
                      valid: [Bool]) -> (points: [(x: Double, y: Double)], scales: Scales) {
         let noise = ImageStatistics.noiseSigma(image, width: w, height: h, valid: valid)
-        let rho = settings.expectedWidth ?? ScaleEstimate.width(image, width: w, height: h, valid: valid)
+        let rho = settings.expectedWidth ?? ScaleEstimate.width(image, width: w, height: h, valid: valid, noise: noise)
         // Band-pass: the scale-normalised Laplacian of Gaussian removes the slowly varying
         // diffuse intensity of the particle, so edge columns on its slope remain maxima.
         let sigmaD = max(0.7, 0.7 * rho)

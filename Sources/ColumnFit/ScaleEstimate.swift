@@ -4,40 +4,80 @@ import Foundation
 enum ScaleEstimate {
     /// Width ρ (px) as the scale of maximal scale-normalised Laplacian-of-Gaussian response
     /// (Lindeberg, Int. J. Comput. Vis. 30 (1998) 79): for a Gaussian peak of width ρ the
-    /// response −σ²∇²(G_σ ∗ I) at its centre is largest at σ = ρ. The responses of the
-    /// strongest maxima are summed at each scale; the first local maximum of that sum over scale
-    /// (larger scales see whole particles) is refined by a parabola in log σ.
-    static func width(_ image: [Double], width w: Int, height h: Int, valid: [Bool]) -> Double {
-        let smooth = GaussianBlur.apply(image, width: w, height: h, sigma: 1)
-        let maxima = LocalExtrema.maxima(smooth, width: w, height: h, valid: valid)
+    /// response −σ²∇²(G_σ ∗ I) at its centre is largest at σ = ρ. The responses at the strongest
+    /// *significant* maxima (a band-passed value above 5 noise σ, so that vacuum noise does not
+    /// vote) are followed over scale; each maximum's first local maximum gives its scale, and ρ is
+    /// the median. Only without those, the summed response's largest value at scales up to half the
+    /// median nearest-neighbour distance of the maxima (beyond it the response sees pairs of
+    /// columns or the whole particle: on a small particle in a large frame the summed response rose
+    /// into the particle's scale and ρ came out 7× too wide).
+    static func width(_ image: [Double], width w: Int, height h: Int, valid: [Bool], noise: Double? = nil) -> Double {
         var points: [(Int, Int)] = []
-        for i in maxima {
-            let p = (i % w, i / w)
-            if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
-                points.append(p)
+        var spacingBound = Double.infinity
+        if let noise, noise > 0 {
+            let sigma = 1.0
+            let response = ColumnFinder.laplacianOfGaussian(image, w, h, sigma: sigma)
+            let threshold = 5 * noise * ColumnFinder.laplacianNoiseGain(sigma: sigma)
+            let maxima = LocalExtrema.maxima(response, width: w, height: h, valid: valid)
+            var strong: [(x: Double, y: Double)] = []
+            for i in maxima {
+                guard response[i] > threshold else { break }
+                let p = (i % w, i / w)
+                if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
+                    points.append(p)
+                    strong.append((Double(p.0), Double(p.1)))
+                }
+                if points.count >= 400 { break }
             }
-            if points.count >= 150 { break }
+            if let d = spacing(strong), strong.count >= 5 { spacingBound = 0.5 * d }
+            if points.count > 150 { points = Array(points.prefix(150)) }
+        }
+        if points.count < 5 {
+            points = []
+            let smooth = GaussianBlur.apply(image, width: w, height: h, sigma: 1)
+            let maxima = LocalExtrema.maxima(smooth, width: w, height: h, valid: valid)
+            for i in maxima {
+                let p = (i % w, i / w)
+                if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
+                    points.append(p)
+                }
+                if points.count >= 150 { break }
+            }
         }
         guard !points.isEmpty else { return 2 }
         let maxScale = min(25, Double(min(w, h)) / 10)
-        var scales: [Double] = [], scores: [Double] = []
+        var scales: [Double] = []
+        var responses: [[Double]] = []   // [scale][point]
         var sigma = 0.7
         while sigma <= maxScale {
             let kernel = LoGKernel(sigma: sigma)
-            scores.append(points.reduce(0) { acc, p in acc + max(0, kernel.response(image, w, h, x: p.0, y: p.1)) })
+            responses.append(points.map { kernel.response(image, w, h, x: $0.0, y: $0.1) })
             scales.append(sigma)
-            // Stop once the first peak is clearly passed.
+            // Stop once the summed response has clearly passed its first peak.
+            let scores = responses.map { $0.reduce(0) { $0 + max(0, $1) } }
             if let peak = scores.dropLast().max(), scores.count > 3, scores.last! < 0.8 * peak { break }
             sigma *= 1.1
         }
-        // The first local maximum: columns; larger scales respond to the particle as a whole.
-        let firstPeak = scores.indices.dropFirst().dropLast().first { scores[$0] > scores[$0 - 1] && scores[$0] >= scores[$0 + 1] }
-        guard let best = firstPeak ?? scores.indices.max(by: { scores[$0] < scores[$1] }) else { return 2 }
-        if best == 0 || best == scores.count - 1 { return scales[best] }
-        let (a, b, c) = (scores[best - 1], scores[best], scores[best + 1])
-        let denom = a - 2 * b + c
-        let offset = denom < 0 ? 0.5 * (a - c) / denom : 0
-        return scales[best] * pow(1.1, max(-0.5, min(0.5, offset)))
+        guard scales.count >= 3 else { return scales.last ?? 2 }
+        // Each significant maximum's own scale: the first local maximum of its response (refined by a
+        // parabola in log σ); the width is their median, robust to the noise maxima and pairs of
+        // columns that pull a summed response off.
+        let limit = max(0.8, spacingBound)
+        var own: [Double] = []
+        for k in points.indices {
+            let r = scales.indices.map { responses[$0][k] }
+            guard let j = (1..<(scales.count - 1)).first(where: { r[$0] > 0 && r[$0] > r[$0 - 1] && r[$0] >= r[$0 + 1] })
+            else { continue }
+            let denom = r[j - 1] - 2 * r[j] + r[j + 1]
+            let offset = denom < 0 ? 0.5 * (r[j - 1] - r[j + 1]) / denom : 0
+            own.append(scales[j] * pow(1.1, max(-0.5, min(0.5, offset))))
+        }
+        if own.count >= 3 { return Statistics.median(&own) }
+        // Fallback: the summed response's largest value within the bound.
+        let scores = responses.map { $0.reduce(0) { $0 + max(0, $1) } }
+        let bounded = scores.indices.filter { scales[$0] <= limit }
+        guard let best = bounded.max(by: { scores[$0] < scores[$1] }) ?? scores.indices.max(by: { scores[$0] < scores[$1] }) else { return 2 }
+        return scales[best]
     }
 
     /// The kernel of −σ²∇²G_σ on a square of half-size ⌈3.5σ⌉, applied at single pixels.
