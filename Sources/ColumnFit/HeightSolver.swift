@@ -8,6 +8,9 @@ import CLapacke
 /// LAPACK's banded Cholesky (`dpbsv`). The background, which couples to every column, is
 /// eliminated by a Schur complement. Unweighted sums factorise over x and y.
 struct HeightSolver {
+    /// OpenBLAS limited to one thread before the first solve (see ``LinearAlgebraThreads``).
+    static let blasConfigured: Bool = LinearAlgebraThreads.useOwnParallelism()
+
     struct Solution {
         var eta: [Double]
         var background: Double
@@ -97,6 +100,7 @@ struct HeightSolver {
         }
         var rhs = [Double](repeating: 0, count: 2 * n)
         for i in 0..<n { rhs[rank[i]] = h[i]; rhs[n + rank[i]] = c[i] }
+        _ = HeightSolver.blasConfigured
         let info = LAPACKE_dpbsv(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(kd), 2,
                                  &ab, Int32(ldab), &rhs, Int32(n))
         guard info == 0 else { return nil }

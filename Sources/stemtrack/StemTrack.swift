@@ -1,4 +1,5 @@
 import ArgumentParser
+import ColumnFit
 
 /// `stemtrack`: statistical analysis of in situ HAADF STEM series.
 @main
@@ -15,4 +16,20 @@ struct StemTrack: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Fit.self, Count.self, Track.self, Watch.self, StructureCommand.self, QueryCommand.self, ExportCommand.self, Simulate.self,
                       Serve.self, ReportCommand.self])
+
+    /// Configures OpenBLAS before anything else runs (its idle threads otherwise spin), then runs
+    /// the command as ArgumentParser's default entry point does.
+    static func main() async {
+        LinearAlgebraThreads.useOwnParallelism()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
