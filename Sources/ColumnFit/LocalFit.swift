@@ -42,6 +42,34 @@ struct LocalFit {
             var a = [Double](repeating: 0, count: np * np)
             var b = [Double](repeating: 0, count: np)
             let inv2 = 1 / (p.rho * p.rho)
+            if np == 3 {
+                // Position and height only (the default): scalar accumulators, no per-pixel arrays.
+                var a00 = 0.0, a10 = 0.0, a11 = 0.0, a20 = 0.0, a21 = 0.0, a22 = 0.0
+                var b0 = 0.0, b1 = 0.0, b2 = 0.0
+                let eta = p.eta
+                target.withUnsafeBufferPointer { t in
+                w.withUnsafeBufferPointer { wp in
+                ex.withUnsafeBufferPointer { exp in
+                dxs.withUnsafeBufferPointer { dx in
+                    for j in 0..<ny {
+                        let eyj = ey[j], dyj = dys[j] * inv2
+                        let base = j * nx
+                        for k in 0..<nx {
+                            let e = exp[k] * eyj
+                            let g = eta * e
+                            let r = t[base + k] - g
+                            let j0 = g * dx[k] * inv2, j1 = g * dyj, j2 = e
+                            let wi = wp[base + k]
+                            let w0 = wi * j0, w1 = wi * j1, w2 = wi * j2
+                            b0 += w0 * r; b1 += w1 * r; b2 += w2 * r
+                            a00 += w0 * j0; a10 += w1 * j0; a11 += w1 * j1
+                            a20 += w2 * j0; a21 += w2 * j1; a22 += w2 * j2
+                        }
+                    }
+                } } } }
+                a = [a00, a10, a20, a10, a11, a21, a20, a21, a22]
+                b = [b0, b1, b2]
+            } else {
             var jac = [Double](repeating: 0, count: np)
             for j in 0..<ny {
                 for k in 0..<nx {
@@ -60,6 +88,7 @@ struct LocalFit {
                         for v in 0...u { a[u * np + v] += ju * jac[v] }
                     }
                 }
+            }
             }
             for u in 0..<np { for v in 0..<u { a[v * np + u] = a[u * np + v] } }
             var improved = false
@@ -98,14 +127,19 @@ struct LocalFit {
         let inv = 1 / (2 * p.rho * p.rho)
         let ex = (0..<nx).map { k -> Double in let d = Double(win.x0 + k) - p.x; return exp(-d * d * inv) }
         var s = 0.0
-        for j in 0..<ny {
-            let d = Double(win.y0 + j) - p.y
-            let a = p.eta * exp(-d * d * inv)
-            for k in 0..<nx {
-                let r = t[j * nx + k] - a * ex[k]
-                s += w[j * nx + k] * r * r
+        t.withUnsafeBufferPointer { tp in
+        w.withUnsafeBufferPointer { wp in
+        ex.withUnsafeBufferPointer { e in
+            for j in 0..<ny {
+                let d = Double(win.y0 + j) - p.y
+                let a = p.eta * Foundation.exp(-d * d * inv)
+                let base = j * nx
+                for k in 0..<nx {
+                    let r = tp[base + k] - a * e[k]
+                    s += wp[base + k] * r * r
+                }
             }
-        }
+        } } }
         return s
     }
 }
