@@ -45,9 +45,7 @@ public struct CountingModel: Sendable, Codable, Equatable {
     public func component(of x: Double) -> Int {
         var best = 0, bestValue = -Double.infinity
         for j in means.indices {
-            let v2 = variance(j)
-            let d = x - means[j]
-            let value = log(max(proportions[j], 1e-300)) - 0.5 * log(v2) - 0.5 * d * d / v2
+            let value = logWeight(j, x)
             if value > bestValue { bestValue = value; best = j }
         }
         return best
@@ -55,15 +53,9 @@ public struct CountingModel: Sendable, Codable, Equatable {
 
     /// Most probable component of `x` and its posterior probability.
     public func posterior(_ x: Double) -> (component: Int, probability: Double) {
-        var best = 0, bestValue = -Double.infinity
-        var values = [Double](repeating: 0, count: means.count)
-        for j in means.indices {
-            let v2 = variance(j)
-            let d = x - means[j]
-            values[j] = log(max(proportions[j], 1e-300)) - 0.5 * log(v2) - 0.5 * d * d / v2
-            if values[j] > bestValue { bestValue = values[j]; best = j }
-        }
-        let total = values.reduce(0) { $0 + exp($1 - bestValue) }
+        let values = means.indices.map { logWeight($0, x) }
+        let best = values.indices.max { values[$0] < values[$1] } ?? 0
+        let total = values.reduce(0) { $0 + exp($1 - values[best]) }
         return (best, 1 / total)
     }
 
@@ -72,14 +64,16 @@ public struct CountingModel: Sendable, Codable, Equatable {
 
     /// Log of the model density at x.
     public func logDensity(_ x: Double) -> Double {
-        var terms: [Double] = []
-        for j in means.indices {
-            let v2 = variance(j)
-            let d = x - means[j]
-            terms.append(log(max(proportions[j], 1e-300)) - 0.5 * log(2 * Double.pi * v2) - 0.5 * d * d / v2)
-        }
+        let terms = means.indices.map { logWeight($0, x) }
         let m = terms.max() ?? 0
-        return m + log(terms.reduce(0) { $0 + exp($1 - m) })
+        return m + log(terms.reduce(0) { $0 + exp($1 - m) }) - 0.5 * log(2 * Double.pi)
+    }
+
+    /// log πⱼ + log N(x; μⱼ, σⱼ²) without the constant −½ log 2π.
+    private func logWeight(_ j: Int, _ x: Double) -> Double {
+        let v2 = variance(j)
+        let d = x - means[j]
+        return log(max(proportions[j], 1e-300)) - 0.5 * log(v2) - 0.5 * d * d / v2
     }
 
     /// Probability that a column drawn from the model is assigned its true count, Σⱼ πⱼ·P(correct | j),

@@ -7,8 +7,7 @@ public struct MixtureCounter: Sendable, Codable {
     /// Largest number of components tried; nil: chosen from the data (n/5, at least 5, at most 25,
     /// extended by 10 up to 60 when the selection lands within 2 of the top). Thick particles need
     /// more: on a real Au rod with counts 1–44 the default selects a ladder of every second count
-    /// (23 components); with 60 the rule selects 45 (see the README). (Until 2026-12 at most 25:
-    /// on a real Au rod with counts 1–44 that selected a ladder of every second count.)
+    /// (23 components); with 60 the rule selects 45 (see the README).
     public var maxComponents: Int? = nil
     /// Use exactly this many components instead of the automatic rule (at most 150).
     public var components: Int? = nil

@@ -26,18 +26,14 @@ public enum MixtureEM {
     public struct Fit: Sendable, Codable, Equatable {
         public var model: MixtureModel
         public var logLikelihood: Double
-        /// Integrated classification likelihood, −2 log L + p ln n + 2·EN(τ) with EN the entropy of the
+        /// Integrated classification likelihood, −2 log L + 2k ln n + 2·EN(τ) with EN the entropy of the
         /// posterior memberships (Biernacki et al., IEEE TPAMI 22 (2000) 719; StatSTEM's definition).
         public var icl: Double
-        /// −2 log L + p ln n.
+        /// −2 log L + 2k ln n.
         public var bic: Double
-        /// −2 log L + 2p.
+        /// −2 log L + 2·2k.
         public var aic: Double
         public var iterations: Int
-        /// Number of free parameters p.
-        public var parameters: Int
-        /// Entropy of the posterior memberships EN(τ) (nats, summed over columns).
-        public var entropy: Double
 
         public var components: Int { model.components }
     }
@@ -162,8 +158,7 @@ public enum MixtureEM {
         let model = MixtureModel(means: means, sigma: sigma, proportions: props)
         let p = 2 * k, lnN = log(n)
         return Fit(model: model, logLikelihood: final.logL, icl: -2 * final.logL + Double(p) * lnN + 2 * final.entropy,
-                   bic: -2 * final.logL + Double(p) * lnN, aic: -2 * final.logL + 2 * Double(p), iterations: iterations,
-                   parameters: p, entropy: final.entropy)
+                   bic: -2 * final.logL + Double(p) * lnN, aic: -2 * final.logL + 2 * Double(p), iterations: iterations)
     }
 
     /// Every value kept (StatSTEM's exact likelihood); see ``fit(_:start:maxIterations:tolerance:minimumSigma:)-(WeightedSample,_,_,_,_)``.

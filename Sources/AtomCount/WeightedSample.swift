@@ -10,19 +10,17 @@ import Foundation
 /// errors, and an EM iteration costs the same for 10⁴ or 10⁶ columns.
 public struct WeightedSample: Sendable {
     /// Ascending.
-    public private(set) var values: [Double]
-    public private(set) var weights: [Double]
+    public let values: [Double]
+    public let weights: [Double]
     /// Number of original values (Σ weights).
     public let count: Double
-    /// True when values were merged into bins.
-    public let binned: Bool
 
     public static let exactLimit = 4096
 
     /// Given values (ascending) and weights.
     init(values: [Double], weights: [Double]) {
         self.values = values; self.weights = weights
-        count = weights.reduce(0, +); binned = true
+        count = weights.reduce(0, +)
     }
 
     public init(_ xs: [Double], bins: Int = 2048, exactLimit: Int = WeightedSample.exactLimit) {
@@ -31,26 +29,17 @@ public struct WeightedSample: Sendable {
         guard xs.count > exactLimit, let lo = sorted.first, let hi = sorted.last, hi > lo else {
             values = sorted
             weights = [Double](repeating: 1, count: sorted.count)
-            binned = false
             return
         }
-        binned = true
         var sums = [Double](repeating: 0, count: bins), ns = [Double](repeating: 0, count: bins)
         let scale = Double(bins) / (hi - lo)
         for x in sorted {
             let b = min(bins - 1, Int((x - lo) * scale))
             sums[b] += x; ns[b] += 1
         }
-        values = []; weights = []
-        for b in 0..<bins where ns[b] > 0 { values.append(sums[b] / ns[b]); weights.append(ns[b]) }
-    }
-
-    /// The q-quantile of the original values (from the cumulative weights).
-    public func quantile(_ q: Double) -> Double {
-        let target = q * count
-        var c = 0.0
-        for (x, w) in zip(values, weights) { c += w; if c >= target { return x } }
-        return maximum
+        let filled = (0..<bins).filter { ns[$0] > 0 }
+        values = filled.map { sums[$0] / ns[$0] }
+        weights = filled.map { ns[$0] }
     }
 
     public var minimum: Double { values.first ?? 0 }

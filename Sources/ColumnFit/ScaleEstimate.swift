@@ -19,42 +19,25 @@ enum ScaleEstimate {
             let response = ColumnFinder.laplacianOfGaussian(image, w, h, sigma: sigma)
             let threshold = 5 * noise * ColumnFinder.laplacianNoiseGain(sigma: sigma)
             let maxima = LocalExtrema.maxima(response, width: w, height: h, valid: valid)
-            var strong: [(x: Double, y: Double)] = []
-            for i in maxima {
-                guard response[i] > threshold else { break }
-                let p = (i % w, i / w)
-                if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
-                    points.append(p)
-                    strong.append((Double(p.0), Double(p.1)))
-                }
-                if points.count >= 400 { break }
-            }
-            if let d = spacing(strong), strong.count >= 5 { spacingBound = 0.5 * d }
+            points = spread(maxima.prefix { response[$0] > threshold }, width: w, limit: 400)
+            if points.count >= 5, let d = spacing(points.map { (Double($0.0), Double($0.1)) }) { spacingBound = 0.5 * d }
             if points.count > 150 { points = Array(points.prefix(150)) }
         }
         if points.count < 5 {
-            points = []
             let smooth = GaussianBlur.apply(image, width: w, height: h, sigma: 1)
-            let maxima = LocalExtrema.maxima(smooth, width: w, height: h, valid: valid)
-            for i in maxima {
-                let p = (i % w, i / w)
-                if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
-                    points.append(p)
-                }
-                if points.count >= 150 { break }
-            }
+            points = spread(LocalExtrema.maxima(smooth, width: w, height: h, valid: valid), width: w, limit: 150)
         }
         guard !points.isEmpty else { return 2 }
         let maxScale = min(25, Double(min(w, h)) / 10)
-        var scales: [Double] = []
+        var scales: [Double] = [], scores: [Double] = []
         var responses: [[Double]] = []   // [scale][point]
         var sigma = 0.7
         while sigma <= maxScale {
             let kernel = LoGKernel(sigma: sigma)
             responses.append(points.map { kernel.response(image, w, h, x: $0.0, y: $0.1) })
+            scores.append(responses.last!.reduce(0) { $0 + max(0, $1) })
             scales.append(sigma)
             // Stop once the summed response has clearly passed its first peak.
-            let scores = responses.map { $0.reduce(0) { $0 + max(0, $1) } }
             if let peak = scores.dropLast().max(), scores.count > 3, scores.last! < 0.8 * peak { break }
             sigma *= 1.1
         }
@@ -74,10 +57,23 @@ enum ScaleEstimate {
         }
         if own.count >= 3 { return Statistics.median(&own) }
         // Fallback: the summed response's largest value within the bound.
-        let scores = responses.map { $0.reduce(0) { $0 + max(0, $1) } }
         let bounded = scores.indices.filter { scales[$0] <= limit }
         guard let best = bounded.max(by: { scores[$0] < scores[$1] }) ?? scores.indices.max(by: { scores[$0] < scores[$1] }) else { return 2 }
         return scales[best]
+    }
+
+    /// The first `limit` of `maxima` (pixel indices, strongest first) at least 3 px from every
+    /// one taken before, as (x, y).
+    static func spread<S: Sequence<Int>>(_ maxima: S, width w: Int, limit: Int) -> [(Int, Int)] {
+        var points: [(Int, Int)] = []
+        for i in maxima {
+            let p = (i % w, i / w)
+            if points.allSatisfy({ ($0.0 - p.0) * ($0.0 - p.0) + ($0.1 - p.1) * ($0.1 - p.1) >= 9 }) {
+                points.append(p)
+            }
+            if points.count >= limit { break }
+        }
+        return points
     }
 
     /// The kernel of −σ²∇²G_σ on a square of half-size ⌈3.5σ⌉, applied at single pixels.

@@ -71,6 +71,9 @@ struct Count: AsyncParsableCommand {
         var model: CountingModel
         var mixture: MixtureCounter.Result? = nil
         var counter = MixtureCounter()
+        counter.components = components
+        counter.maxComponents = maxComponents
+        counter.firstComponentAtoms = firstAtoms
         if let library {
             let text: String
             do { text = try String(contentsOfFile: library, encoding: .utf8) } catch {
@@ -84,12 +87,7 @@ struct Count: AsyncParsableCommand {
             (model, counts) = (r.model, r.counts)
             FileHandle.standardError.write(Data("library scale \(r.scale)\n".utf8))
         } else {
-            counter = MixtureCounter()
-            counter.components = components
-            counter.maxComponents = maxComponents
-            counter.firstComponentAtoms = firstAtoms
             do { mixture = try counter.count(xs) } catch { throw RuntimeError("\(error)") }
-
             (model, counts) = (mixture!.model, mixture!.counts)
         }
         let total = counts.reduce(0, +)
@@ -193,8 +191,7 @@ struct Count: AsyncParsableCommand {
         if let mixture {
             var icl = "components,log_likelihood,icl,bic,aic,selected\n"
             for (i, f) in mixture.fits.enumerated() {
-                var row = "\(f.components),\(f.logLikelihood),\(f.icl),\(f.bic),\(f.aic),\(i == mixture.selectedIndex ? 1 : 0)"
-                icl += row + "\n"
+                icl += "\(f.components),\(f.logLikelihood),\(f.icl),\(f.bic),\(f.aic),\(i == mixture.selectedIndex ? 1 : 0)\n"
             }
             try icl.write(toFile: prefix + "_icl.csv", atomically: true, encoding: .utf8)
             let pts = mixture.fits.map { (Double($0.components), $0.icl) }
