@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "AtomCount", dependencies: ["ColumnFit"]),
         .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount"]),
         .target(name: "Structure", dependencies: ["Tracking"]),
+        // The analysis of a series put together once: fit → count → link → smooth → structure → events.
+        .target(name: "Analysis", dependencies: ["TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure"]),
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
         // Service plumbing shared by the daemon and the HTTP server: systemd notification,
@@ -40,7 +42,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "CInotifyTools", "Monitoring",
+            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "CInotifyTools", "Monitoring",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "stemtrack",
             dependencies: [
-                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "TrajectoryStore", "Daemon", "Simulation",
+                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "Daemon", "Simulation",
                 "Report", "HTTPAPI", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -94,7 +96,8 @@ let package = Package(
         .testTarget(name: "TrajectoryStoreTests", dependencies: [
             "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tracking", "AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Analysis", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
                                                         "ColumnFit", "Monitoring"]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),

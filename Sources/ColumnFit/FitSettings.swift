@@ -1,7 +1,7 @@
 /// Settings of column finding and model fitting. Defaults suit HAADF frames of nanoparticles.
-public struct FitSettings: Sendable, Equatable {
+public struct FitSettings: Sendable, Equatable, Codable {
     /// How Gaussian widths are shared between columns.
-    public enum WidthMode: String, Sendable, CaseIterable {
+    public enum WidthMode: String, Sendable, CaseIterable, Codable {
         /// One width ρ for all columns (StatSTEM's "same width"; one column type).
         case same
         /// Each column has its own width.
@@ -9,7 +9,7 @@ public struct FitSettings: Sendable, Equatable {
     }
 
     /// The statistical estimator.
-    public enum Estimator: String, Sendable, CaseIterable {
+    public enum Estimator: String, Sendable, CaseIterable, Codable {
         /// Least squares (StatSTEM). Needs no noise model.
         case leastSquares = "ls"
         /// Poisson maximum likelihood on detector counts `(I − offset)/gain`. Reaches the
@@ -18,7 +18,7 @@ public struct FitSettings: Sendable, Equatable {
     }
 
     /// Detector response: image value = offset + gain × electrons.
-    public enum Detector: Sendable, Equatable {
+    public enum Detector: Sendable, Equatable, Codable {
         /// Unknown: no Cramér–Rao bound unless estimated; least squares only.
         case unknown
         /// Estimate gain and offset from the frame (residual variance against model intensity).

@@ -16,6 +16,8 @@ public struct StatusLine: Sendable {
     private var lastPrinted = 0.0
     private let isTerminal = isatty(STDERR_FILENO) != 0
     public var logInterval = 10.0
+    /// Print nothing (the caller shows its own progress).
+    public var silent = false
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct StatusLine: Sendable {
     }
 
     public mutating func show(force: Bool = false) {
+        guard !silent else { return }
         let now = Date().timeIntervalSince1970
         if isTerminal {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))

@@ -1,3 +1,5 @@
+import Analysis
+import ColumnFit
 import Foundation
 import Structure
 import TrajectoryStore
@@ -45,8 +47,32 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var frameTimeout = 600.0
     /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Any analysis setting by its dotted name (`smoothing.lag = 5`, `fit.maxIterations = 50`,
+    /// `linking.maxGap = 3`; ``AnalysisSettings/flattened`` lists them), applied after the keys above.
+    public var settings: [SettingOverride] = []
+
+    /// One analysis setting given by name.
+    public struct SettingOverride: Sendable, Equatable {
+        public var key: String
+        public var value: String
+        public init(key: String, value: String) { self.key = key; self.value = value }
+    }
 
     public init() {}
+
+    /// The analysis settings: defaults, then the keys above (pixel size, background, detector,
+    /// count window, structure, crystal), then ``settings`` in order.
+    public func analysisSettings() throws(AnalysisError) -> AnalysisSettings {
+        var a = AnalysisSettings()
+        a.fit.pixelSize = pixelSize
+        if let background { a.fit.fitBackground = false; a.fit.fixedBackground = background }
+        if let gain { a.fit.detector = .calibrated(gain: gain, offset: offset) }
+        a.counting.window = countWindow
+        a.structure = structure ? StructureSettings(crystal: crystal, pixelSize: pixelSize) : nil
+        for o in settings { try a.set(o.key, to: o.value) }
+        try a.validate()
+        return a
+    }
 
     /// `key = value` lines for every setting, for the run record and for SIGHUP's change log.
     public var keyValues: [(String, String)] {
@@ -64,13 +90,17 @@ public struct WatchConfiguration: Sendable, Equatable {
             out += [("crystal", crystal.lattice.rawValue), ("lattice_constant", "\(crystal.latticeConstant)"),
                     ("zone_axis", "\(crystal.zoneAxis)")]
         }
+        out += settings.map { ($0.key, $0.value) }
         return out
     }
 
-    /// The settings as a JSON object of strings (stored as the run's settings).
+    /// The run's settings as stored in `runs.settings`: `{"software_version": …, "analysis": {every
+    /// analysis setting}, "service": {the key = value settings of the daemon, as text}}`.
     public var json: String {
-        let body = keyValues.map { k, v in ResultTable.jsonString(k) + ":" + ResultTable.jsonString(v) }.joined(separator: ",")
-        return "{\(body)}"
+        let service = keyValues.map { k, v in ResultTable.jsonString(k) + ":" + ResultTable.jsonString(v) }.joined(separator: ",")
+        let analysis = (try? analysisSettings())?.json ?? "null"
+        return "{\"analysis\":\(analysis),\"service\":{\(service)},\"software_version\":"
+            + ResultTable.jsonString(StemTrackVersion.string) + "}"
     }
 
     /// Keys whose values differ between `self` and `other`, as "key: old → new".
@@ -87,12 +117,14 @@ public struct WatchConfiguration: Sendable, Equatable {
         case unknownKey(file: String, line: Int, key: String)
         case badValue(file: String, line: Int, key: String, value: String)
         case incompleteCrystal(file: String)
+        case badSetting(file: String, line: Int, reason: String)
         public var description: String {
             switch self {
             case .unreadable(let f): return "\(f): cannot read the configuration file"
             case .badLine(let f, let l, let t): return "\(f) line \(l): expected 'key = value', got '\(t)'"
             case .unknownKey(let f, let l, let k): return "\(f) line \(l): unknown key '\(k)' (see deploy/stemtrack.conf.example)"
             case .badValue(let f, let l, let k, let v): return "\(f) line \(l): '\(v)' is not a valid value for \(k)"
+            case .badSetting(let f, let l, let r): return "\(f) line \(l): \(r)"
             case .incompleteCrystal(let f):
                 return "\(f): crystal, lattice_constant and zone_axis go together (e.g. fcc, 3.92, 110); leave all three out to match the lattice automatically"
             }
@@ -168,7 +200,13 @@ public struct WatchConfiguration: Sendable, Equatable {
             case "zone_axis":
                 guard let z = Direction(value) else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
                 zoneAxis = z
-            default: throw .unknownKey(file: file, line: i + 1, key: key)
+            default:
+                guard key.contains(".") else { throw .unknownKey(file: file, line: i + 1, key: key) }
+                var probe = AnalysisSettings()
+                do { try probe.set(key, to: value) } catch {
+                    throw .badSetting(file: file, line: i + 1, reason: error.description)
+                }
+                c.settings.append(SettingOverride(key: key, value: value))
             }
         }
         let given = [lattice != nil, latticeConstant != nil, zoneAxis != nil]

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Logging
 import Monitoring
@@ -35,6 +36,11 @@ public struct WatchService: Service {
     public let logger: Logger
     /// Stop after this many frames were handled in this session (tests and benchmarks); nil: run until stopped.
     public var stopAfter: Int?
+    /// `stemtrack process`: analyse what the directory holds, make every count and event final,
+    /// and return (instead of watching for new frames).
+    public var archive = false
+    /// Called after each frame in archive mode with (frames handled, files to go), for a progress bar.
+    public var progress: (@Sendable (Int, Int) -> Void)? = nil
     /// Shared with the HTTP server of `watch --http`.
     public let health: DaemonHealth
     public let metrics: DaemonMetrics
@@ -142,7 +148,7 @@ struct FrameLoop {
             do {
                 let store = try FrameStore(path: path)
                 let resume = try store.resumePoint()
-                let run = try store.beginRun(RunRecord(softwareVersion: "stemtrack 0.1.0", settings: c.json,
+                let run = try store.beginRun(RunRecord(softwareVersion: StemTrackVersion.described, settings: c.json,
                                                        directory: directory, host: ProcessInfo.processInfo.hostName))
                 started = (store, resume, run.id ?? 0, try store.knownFiles())
             } catch StoreError.notAStore(let p) {
@@ -164,12 +170,17 @@ struct FrameLoop {
         do {
             pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
         } catch {
-            throw WatchError.configuration("\(error)")
+            try? store.endRun(runID)
+            throw WatchError.configuration("\(path): \(error)")
         }
         if resume.frameCount > 0 {
             logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastRun?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
         }
+        if !pipeline.changedSettings.isEmpty {
+            logger.warning("settings changed since the stored frames were analysed; frames from \(resume.nextFrame) on use the new ones: \(pipeline.changedSettings.joined(separator: "; "))")
+        }
         index = FrameIndex(known)
+        status.silent = service.archive
         try await recoverCrashedFrames()
     }
 
@@ -242,14 +253,25 @@ struct FrameLoop {
                 notifier.notify("READY=1\nSTATUS=ready: \(backlog.count) files to process")
                 announcedReady = true
             }
-            for file in backlog {
+            for (k, file) in backlog.enumerated() {
                 if shouldStop() { stopped = true; break }
                 try await handle(file.path)
                 status.pending -= 1
                 health.update { $0.backlog = status.pending }
+                service.progress?(k + 1, backlog.count)
                 if let n = service.stopAfter, handled >= n { stopped = true; break }
             }
             if stopped { events.cancel(); break }
+            if service.archive {
+                events.cancel()
+                // Files still being written or retried: wait for them (bounded by their quiet period).
+                while !deferred.isEmpty && !shouldStop() {
+                    try? await Task.sleep(nanoseconds: 200_000_000)
+                    try await retryDeferred()
+                }
+                if !shouldStop() { try await completeSeries() }
+                break
+            }
             status.pending = 0
             health.update { $0.backlog = deferred.count }
             status.show(force: true)
@@ -432,6 +454,18 @@ struct FrameLoop {
         }
     }
 
+    /// End of an archived series: the last counts become final and the last events are stored.
+    mutating func completeSeries() async throws {
+        let done = pipeline.finish()
+        guard pipeline.state.nextFrame > 0 else { return }
+        let (store, run) = (self.store, runID)
+        try await withEnvironmentalRetry("storing the last counts") {
+            try store.writeCompletion(revisions: done.revisions, events: done.events, writtenWith: done.lastFrame,
+                                      resumeState: done.state, run: run)
+        }
+        logger.info("series complete: \(done.revisions.count) counts made final, \(done.events.count) last events")
+    }
+
     /// Writes one frame's results; environmental failures pause and retry until it is stored
     /// (or the daemon is told to stop: then the frame stays unstored and is analysed again at the next start).
     mutating func commit(_ result: FrameResult, identity: String) async throws {
@@ -523,6 +557,9 @@ struct FrameLoop {
             }
             let state = try JSONEncoder().encode(pipeline.state)
             pipeline = try FramePipeline(configuration: next, resume: state, nextFrame: pipeline.state.nextFrame)
+            if !pipeline.changedSettings.isEmpty {
+                logger.notice("SIGHUP: analysis settings from frame \(pipeline.state.nextFrame) on: \(pipeline.changedSettings.joined(separator: "; "))")
+            }
             c = next
             if let level = Logger.Level(name: c.logLevel) { logger.logLevel = level }
             if !applied.isEmpty { logger.notice("SIGHUP: applied \(applied.joined(separator: "; "))") }

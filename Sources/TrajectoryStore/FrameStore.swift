@@ -151,6 +151,12 @@ public final class FrameStore: Sendable {
             }
             if let t = c.track, !tracks.insert(t).inserted { throw fail("track \(t) appears twice") }
         }
+        for v in r.revisions {
+            guard v.frame >= 0, v.frame < k else { throw fail("a revision of frame \(v.frame) can only come with a later frame") }
+            guard v.index >= 0, v.index < StoreSchema.maxColumnsPerFrame, v.count >= 0 else {
+                throw fail("revision of column \(v.index) of frame \(v.frame): index or count out of range")
+            }
+        }
         var facetIndices = Set<Int>()
         for f in r.facets {
             guard f.frame == k else { throw fail("facet \(f.index) belongs to frame \(f.frame)") }
@@ -205,13 +211,14 @@ public final class FrameStore: Sendable {
         }
 
         // Columns.
-        var aggregates = (counted: 0, atoms: 0, crossSection: 0.0, tracked: 0)
+        var aggregates = (counted: 0, atoms: 0, crossSection: 0.0, tracked: 0, pending: 0)
         if !r.columns.isEmpty {
             let q = try quantizer(db, columns: r.columns)
             let sharedWidth = f.sharedWidth.flatMap { Quantizer.fixed($0, StoreSchema.errorScale) }
             let sql = """
-                INSERT INTO columns (id, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section, count, crlb_x, crlb_y)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO columns (id, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section, count, crlb_x, crlb_y,
+                                     raw_count, count_final)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             let statement = try db.cachedStatement(sql: sql)
             let s = statement.sqliteStatement
@@ -244,6 +251,8 @@ public final class FrameStore: Sendable {
                 bind(s, 11, c.count.map(Int64.init))
                 bind(s, 12, c.crlbX.flatMap { Quantizer.fixed($0, es) })
                 bind(s, 13, c.crlbY.flatMap { Quantizer.fixed($0, es) })
+                bind(s, 14, (c.rawCount ?? c.count).map(Int64.init))
+                sqlite3_bind_int64(s, 15, c.countFinal ? 1 : 0)
                 let rc = sqlite3_step(s)
                 guard rc == SQLITE_DONE else {
                     let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
@@ -252,6 +261,7 @@ public final class FrameStore: Sendable {
                 sqlite3_reset(s)
                 if let n = c.count { aggregates.counted += 1; aggregates.atoms += n }
                 if c.track != nil { aggregates.tracked += 1 }
+                if !c.countFinal { aggregates.pending += 1 }
                 aggregates.crossSection += cs.value * q.crossSectionQuantum
             }
         }
@@ -301,23 +311,78 @@ public final class FrameStore: Sendable {
                       f.processedAt ?? Date().timeIntervalSince1970, f.extra,
                       n, aggregates.counted, aggregates.counted > 0 ? aggregates.atoms : nil,
                       n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1,
-                      f.device, f.inode, f.changed, f.quality]
+                      f.device, f.inode, f.changed, f.quality, aggregates.pending]
         try db.cachedStatement(sql: """
             INSERT INTO frames (id, run_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
                 image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
                 converged, drift_x, drift_y, model_id,
                 t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
-                column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality,
+                counts_pending)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: arguments)
 
-        if aggregates.tracked > 0 {
-            let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM frames WHERE track_indexed = 0")) ?? 0
+        let revised = try applyRevisions(r.revisions, db: db)
+        if aggregates.tracked > 0 || revised {
+            let pending = try Int.fetchOne(db.cachedStatement(
+                sql: "SELECT count(*) FROM frames WHERE track_indexed = 0 AND counts_pending = 0")) ?? 0
             if pending >= options.trackIndexBlock { try indexPendingTracks(db) }
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         try db.cachedStatement(sql: "UPDATE frames SET t_store = ? WHERE id = ?").execute(arguments: [elapsed, k])
         return outcome
+    }
+
+    /// Writes revised counts of earlier frames and keeps their aggregates (atoms, pending counts)
+    /// right; true when a frame's counts became final.
+    private func applyRevisions(_ revisions: [CountRevision], db: Database) throws -> Bool {
+        guard !revisions.isEmpty else { return false }
+        let update = try db.cachedStatement(sql: "UPDATE columns SET count = ?, count_final = ? WHERE id = ?")
+        var frames = Set<Int>()
+        for v in revisions {
+            try update.execute(arguments: [v.count, v.final ? 1 : 0, (Int64(v.frame) << Int64(StoreSchema.frameShift)) | Int64(v.index)])
+            frames.insert(v.frame)
+        }
+        var finished = false
+        let refresh = try db.cachedStatement(sql: """
+            UPDATE frames SET
+                atoms = (SELECT sum(count) FROM columns WHERE id BETWEEN ?1 AND ?2),
+                counted_columns = (SELECT count(count) FROM columns WHERE id BETWEEN ?1 AND ?2),
+                counts_pending = (SELECT count(*) FROM columns WHERE id BETWEEN ?1 AND ?2 AND count_final = 0)
+            WHERE id = ?3 RETURNING counts_pending
+            """)
+        for k in frames.sorted() {
+            let base = Int64(k) << Int64(StoreSchema.frameShift)
+            if let left = try Int.fetchOne(refresh, arguments: [base, base + Int64(StoreSchema.maxColumnsPerFrame - 1), k]),
+               left == 0 { finished = true }
+        }
+        return finished
+    }
+
+    /// Stores revised counts and events that no new frame brings (the end of a series: the
+    /// analysis made its last counts final), with the resume state, in one transaction.
+    public func writeCompletion(revisions: [CountRevision], events: [EventRecord], writtenWith frame: Int,
+                                resumeState: Data?, run: Int64) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                _ = try self.applyRevisions(revisions, db: db)
+                for e in events {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO events (frame, kind, x, y, track, other_track, before, after, delta, confidence, written_with)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [e.frame, e.kind, e.x, e.y, e.track, e.otherTrack, e.before, e.after,
+                                                 e.delta, e.confidence, frame])
+                }
+                if let resumeState {
+                    try db.execute(sql: """
+                        INSERT INTO resume_state (id, frame, run_id, state) VALUES (1, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET frame = excluded.frame, run_id = excluded.run_id, state = excluded.state
+                        """, arguments: [frame, run, resumeState])
+                }
+                try self.indexPendingTracks(db)
+                return .commit
+            }
+        }
     }
 
     @inline(__always)
@@ -367,12 +432,12 @@ public final class FrameStore: Sendable {
         WHERE f.track_indexed = 0 AND c.track IS NOT NULL
         """
 
-    /// Copies the tracked columns of pending frames to `track_points` and `tracks`.
+    /// Copies the tracked columns of pending frames whose counts are final to `track_points` and `tracks`.
     private func indexPendingTracks(_ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO track_points (track, frame, idx, x, y, count, cross_section)
             SELECT c.track, c.id >> 14, c.id & 16383, c.x, c.y, c.count, c.cross_section
-            \(Self.pendingSource)
+            \(Self.pendingSource) AND f.counts_pending = 0
             ORDER BY c.track, c.id
             """)
         try db.execute(sql: """
@@ -380,7 +445,7 @@ public final class FrameStore: Sendable {
                                 min_count, max_count, sum_cross_section)
             SELECT c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
                    sum(c.count), min(c.count), max(c.count), total(c.cross_section)
-            \(Self.pendingSource)
+            \(Self.pendingSource) AND f.counts_pending = 0
             GROUP BY c.track
             ON CONFLICT(id) DO UPDATE SET
                 first_frame = min(first_frame, excluded.first_frame),
@@ -394,7 +459,7 @@ public final class FrameStore: Sendable {
                 max_count = coalesce(max(max_count, excluded.max_count), max_count, excluded.max_count),
                 sum_cross_section = sum_cross_section + excluded.sum_cross_section
             """)
-        try db.execute(sql: "UPDATE frames SET track_indexed = 1 WHERE track_indexed = 0")
+        try db.execute(sql: "UPDATE frames SET track_indexed = 1 WHERE track_indexed = 0 AND counts_pending = 0")
     }
 
     /// Indexes the tracks of all pending frames now (normally done every ``Options/trackIndexBlock`` frames).

@@ -155,17 +155,37 @@ public struct ColumnRecord: Codable, Sendable, Equatable {
     /// Cramér–Rao lower bound of the position, px.
     public var crlbX: Double?
     public var crlbY: Double?
-    /// Atoms in the column (nil: not counted).
+    /// Atoms in the column (nil: not counted): the smoothed count when the counts are smoothed
+    /// along tracks, else the counting model's.
     public var count: Int?
     /// Track the column belongs to (nil: not linked).
     public var track: Int?
+    /// The counting model's own count (nil: same as `count`).
+    public var rawCount: Int? = nil
+    /// Whether `count` is final (false: a later frame may still revise it).
+    public var countFinal: Bool = true
 
     public init(x: Double, y: Double, sigmaX: Double? = nil, sigmaY: Double? = nil, width: Double, height: Double,
                 sigmaHeight: Double? = nil, crossSection: Double, crlbX: Double? = nil, crlbY: Double? = nil,
-                count: Int? = nil, track: Int? = nil) {
+                count: Int? = nil, track: Int? = nil, rawCount: Int? = nil, countFinal: Bool = true) {
         self.x = x; self.y = y; self.sigmaX = sigmaX; self.sigmaY = sigmaY; self.width = width
         self.height = height; self.sigmaHeight = sigmaHeight; self.crossSection = crossSection
         self.crlbX = crlbX; self.crlbY = crlbY; self.count = count; self.track = track
+        self.rawCount = rawCount; self.countFinal = countFinal
+    }
+}
+
+/// A revised count of a column of an earlier frame, written in the transaction of a later frame.
+public struct CountRevision: Codable, Sendable, Equatable {
+    public var frame: Int
+    /// Index of the column in its frame.
+    public var index: Int
+    public var count: Int
+    /// Whether the count is now final.
+    public var final: Bool
+
+    public init(frame: Int, index: Int, count: Int, final: Bool) {
+        self.frame = frame; self.index = index; self.count = count; self.final = final
     }
 }
 
@@ -295,13 +315,15 @@ public struct FrameResult: Sendable {
     public var model: CountingModelRecord?
     /// Opaque pipeline state to resume from after a restart (e.g. the tracker), saved with the frame.
     public var resumeState: Data?
+    /// Counts of earlier frames' columns revised or made final by this frame (fixed-lag smoothing).
+    public var revisions: [CountRevision]
 
     public init(frame: FrameRecord, columns: [ColumnRecord] = [], events: [EventRecord] = [],
                 facets: [FacetRecord] = [], particles: [ParticleRecord] = [], model: CountingModelRecord? = nil,
-                resumeState: Data? = nil) {
+                resumeState: Data? = nil, revisions: [CountRevision] = []) {
         self.frame = frame; self.columns = columns; self.events = events; self.facets = facets
         self.particles = particles
-        self.model = model; self.resumeState = resumeState
+        self.model = model; self.resumeState = resumeState; self.revisions = revisions
     }
 }
 

@@ -23,11 +23,16 @@ public enum StoreSchema {
         var m = DatabaseMigrator()
         m.registerMigration("v1-tables") { db in try db.execute(sql: tables) }
         m.registerMigration("v1-indexes") { db in try db.execute(sql: indexes) }
-        m.registerMigration("v1-views") { db in try db.execute(sql: views) }
+        m.registerMigration("v1-views") { db in try db.execute(sql: viewsV1) }
         m.registerMigration("v2-particles") { db in try db.execute(sql: particles) }
         m.registerMigration("v3-service") { db in
             try db.execute(sql: service)
             try FrameStore.backfillFileKeys(db)   // stores written before version 3
+        }
+        m.registerMigration("v4-smoothing") { db in
+            try db.execute(sql: smoothing)
+            try db.execute(sql: "DROP VIEW column_values; DROP VIEW track_history; DROP VIEW track_summary; DROP VIEW quanta")
+            try db.execute(sql: views)
         }
         return m
     }
@@ -75,6 +80,18 @@ public enum StoreSchema {
             last_frame_at REAL,
             message TEXT
         );
+        """
+
+    /// Added in version 4 for fixed-lag smoothing of the counts: `columns.count` is the smoothed
+    /// count (revised for `lag` frames, then final), `raw_count` the counting model's count and
+    /// `count_final` 0 while the count may still be revised (NULL or 1: final); `frames.counts_pending`
+    /// the number of the frame's columns whose count is not final (a frame's tracks are copied to
+    /// the track index only once it is 0).
+    static let smoothing = """
+        ALTER TABLE columns ADD COLUMN raw_count INTEGER;
+        ALTER TABLE columns ADD COLUMN count_final INTEGER;
+        ALTER TABLE frames ADD COLUMN counts_pending INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX frames_counts_pending ON frames(id) WHERE counts_pending > 0;
         """
 
     /// Per-frame particles (connected groups of columns), added in version 2.
@@ -263,6 +280,54 @@ public enum StoreSchema {
     /// when a condition on the track is pushed into a view; the pending frames' row-id ranges
     /// are read instead.
     static let views = """
+        CREATE VIEW quanta AS
+        SELECT (SELECT value FROM store_meta WHERE key = 'height_quantum') AS height_quantum,
+               (SELECT value FROM store_meta WHERE key = 'cross_section_quantum') AS cross_section_quantum;
+
+        CREATE VIEW column_values AS
+        SELECT f.id AS frame, c.id & 16383 AS idx, f.path AS file, +c.track AS track,
+               c.x * 0.001 AS x_px, c.y * 0.001 AS y_px,
+               c.x * 0.001 * f.pixel_size AS x_A, c.y * 0.001 * f.pixel_size AS y_A,
+               c.sigma_x * 0.0001 AS sigma_x_px, c.sigma_y * 0.0001 AS sigma_y_px,
+               COALESCE(c.width * 0.0001, f.shared_width) AS width_px,
+               c.height * q.height_quantum AS height, c.sigma_height * q.height_quantum AS sigma_height,
+               c.cross_section * q.cross_section_quantum AS cross_section, c.count,
+               c.crlb_x * 0.0001 AS crlb_x_px, c.crlb_y * 0.0001 AS crlb_y_px,
+               COALESCE(c.raw_count, c.count) AS raw_count, COALESCE(c.count_final, 1) AS count_final
+        FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
+        CROSS JOIN quanta q;
+
+        CREATE VIEW track_history AS
+        SELECT p.track, p.frame, p.idx, p.x * 0.001 AS x_px, p.y * 0.001 AS y_px, p.count,
+               p.cross_section * (SELECT cross_section_quantum FROM quanta) AS cross_section
+        FROM track_points p
+        UNION ALL
+        SELECT +c.track, c.id >> 14, c.id & 16383, c.x * 0.001, c.y * 0.001, c.count,
+               c.cross_section * (SELECT cross_section_quantum FROM quanta)
+        FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
+        WHERE f.track_indexed = 0 AND c.track IS NOT NULL;
+
+        CREATE VIEW track_summary AS
+        SELECT id, min(first_frame) AS first_frame, max(last_frame) AS last_frame,
+               sum(observations) AS observations,
+               sum(sum_x) * 0.001 / sum(observations) AS mean_x_px,
+               sum(sum_y) * 0.001 / sum(observations) AS mean_y_px,
+               sum(counted) AS counted, 1.0 * sum(sum_count) / sum(counted) AS mean_count,
+               min(min_count) AS min_count, max(max_count) AS max_count,
+               sum(sum_cross_section) * (SELECT cross_section_quantum FROM quanta) / sum(observations)
+                   AS mean_cross_section
+        FROM (SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
+                     min_count, max_count, sum_cross_section FROM tracks
+              UNION ALL
+              SELECT +c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
+                     sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
+              FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
+              WHERE f.track_indexed = 0 AND c.track IS NOT NULL GROUP BY c.track)
+        GROUP BY id;
+        """
+
+    /// The views as version 1 created them (migrations never change).
+    static let viewsV1 = """
         CREATE VIEW quanta AS
         SELECT (SELECT value FROM store_meta WHERE key = 'height_quantum') AS height_quantum,
                (SELECT value FROM store_meta WHERE key = 'cross_section_quantum') AS cross_section_quantum;

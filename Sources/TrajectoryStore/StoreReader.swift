@@ -245,7 +245,8 @@ public final class StoreReader: Sendable {
         let base = Int64(f.frame) << Int64(StoreSchema.frameShift)
         let es = 1 / StoreSchema.errorScale, ps = 1 / StoreSchema.positionScale
         try eachRow(db, """
-            SELECT id, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section, count, crlb_x, crlb_y
+            SELECT id, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section, count, crlb_x, crlb_y,
+                   raw_count, count_final
             FROM columns WHERE id BETWEEN ? AND ?
             """, [base, base + Int64(StoreSchema.maxColumnsPerFrame - 1)]) { s in
             let c = ColumnRecord(
@@ -256,7 +257,8 @@ public final class StoreReader: Sendable {
                 sigmaHeight: sqlite3_column_type(s, 8) == SQLITE_NULL ? nil : sqlite3_column_double(s, 8) * q.heightQuantum,
                 crossSection: sqlite3_column_double(s, 9) * q.crossSectionQuantum,
                 crlbX: int(s, 11).map { Double($0) * es }, crlbY: int(s, 12).map { Double($0) * es },
-                count: int(s, 10).map(Int.init), track: int(s, 1).map(Int.init))
+                count: int(s, 10).map(Int.init), track: int(s, 1).map(Int.init),
+                rawCount: (int(s, 13) ?? int(s, 10)).map(Int.init), countFinal: int(s, 14).map { $0 != 0 } ?? true)
             try body(Int(sqlite3_column_int64(s, 0) - base), c)
         }
     }

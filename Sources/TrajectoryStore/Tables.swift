@@ -14,6 +14,7 @@ public enum StoreTables {
     public static let columnHeaders = [
         "frame", "file", "track", "x_px", "y_px", "count", "cross_section",
         "idx", "x_A", "y_A", "sigma_x_px", "sigma_y_px", "rho_px", "eta", "sigma_eta", "crlb_x_px", "crlb_y_px",
+        "raw_count", "count_final",
     ]
 
     public static func columnRow(_ f: FrameRecord, _ index: Int, _ c: ColumnRecord) -> [Cell] {
@@ -24,6 +25,7 @@ public enum StoreTables {
             .int(index), .number(p.map { c.x * $0 }, digits: 8), .number(p.map { c.y * $0 }, digits: 8),
             .fixed(c.sigmaX, places: 4), .fixed(c.sigmaY, places: 4), .number(c.width, digits: 8),
             .number(c.height), .number(c.sigmaHeight), .fixed(c.crlbX, places: 4), .fixed(c.crlbY, places: 4),
+            .integer(c.rawCount ?? c.count), .int(c.countFinal ? 1 : 0),
         ]
     }
 

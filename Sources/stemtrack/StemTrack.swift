@@ -1,4 +1,5 @@
 import ArgumentParser
+import Analysis
 import ColumnFit
 
 /// `stemtrack`: statistical analysis of in situ HAADF STEM series.
@@ -13,8 +14,8 @@ struct StemTrack: AsyncParsableCommand {
             171 (2016) 104) or Poisson maximum likelihood. Positions are in pixels (x = column index, \
             y = row index, centre of pixel (0,0) at (0,0)) and in Å when the pixel size is known.
             """,
-        version: "0.1.0",
-        subcommands: [Fit.self, Count.self, Track.self, Watch.self, StructureCommand.self, QueryCommand.self, ExportCommand.self, Simulate.self,
+        version: StemTrackVersion.string,
+        subcommands: [Fit.self, Count.self, Track.self, Watch.self, ProcessCommand.self, StructureCommand.self, QueryCommand.self, ExportCommand.self, Simulate.self,
                       Serve.self, ReportCommand.self])
 
     /// Configures OpenBLAS before anything else runs (its idle threads otherwise spin), then runs

@@ -25,35 +25,13 @@ struct Watch: AsyncParsableCommand {
             78 configuration error (do not restart).
 
             Settings come from --config (keys documented in deploy/stemtrack.conf.example) and are \
-            overridden by flags. Query the database while it runs with 'stemtrack query'.
+            overridden by flags; every analysis setting can be given by name (--set smoothing.lag=8, or \
+            'smoothing.lag = 8' in --config; --show-settings lists them). Counts are smoothed along \
+            each track (fixed lag, --smoothing-lag frames): a stored count may be revised until it is \
+            final. Query the database while it runs with 'stemtrack query'.
             """)
 
-    @Argument(help: "Acquisition directory (or set 'directory' in the configuration file).")
-    var directory: String?
-
-    @Option(help: "Configuration file (key = value).")
-    var config: String?
-
-    @Option(help: "SQLite database (default: $STATE_DIRECTORY/stemtrack.sqlite under systemd, else DIRECTORY/stemtrack.sqlite; never on a network share).")
-    var db: String?
-
-    @Flag(help: "Poll the directory instead of inotify (network shares).")
-    var poll = false
-
-    @Option(help: "Seconds between scans when polling.")
-    var pollInterval: Double?
-
-    @Flag(help: "Watch subdirectories too.")
-    var recursive = false
-
-    @Option(help: "Pixel size in Å when the files do not carry it.")
-    var pixelSize: Double?
-
-    @Option(help: "Temperature log (CSV: timestamp, °C) of the heating holder.")
-    var temperatureLog: String?
-
-    @Option(help: "Seconds an unreadable, unchanging file is retried before it is recorded as failed.")
-    var quietPeriod: Double?
+    @OptionGroup var options: DaemonOptions
 
     @Option(help: "Stop after this many frames (for tests and benchmarks).")
     var stopAfter: Int?
@@ -61,43 +39,11 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Also serve the live dashboard, JSON API, /healthz and /metrics on this address, HOST:PORT (e.g. 127.0.0.1:8080).")
     var http: String?
 
-    @Flag(help: "With --recursive, follow symbolically linked directories (each directory is visited once).")
-    var followSymlinks = false
-
-    @Option(help: "Refuse frames with more pixels than this, before reading them (default 16777216 = 4096²).")
-    var maxPixels: Int?
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info; 'log_level' in --config).")
-    var logLevel: String?
-
-    /// The configuration: the file, then the flags over it. Throws ``WatchConfiguration/ConfigError``.
-    func configuration() throws -> WatchConfiguration {
-        var c = WatchConfiguration()
-        if let config { c = try WatchConfiguration.read(path: config) }
-        if let directory { c.directory = directory }
-        if let db { c.database = db }
-        if poll { c.poll = true }
-        if let pollInterval { c.pollInterval = pollInterval }
-        if recursive { c.recursive = true }
-        if followSymlinks { c.followSymlinks = true }
-        if let pixelSize { c.pixelSize = pixelSize }
-        if let temperatureLog { c.temperatureLog = temperatureLog }
-        if let quietPeriod { c.quietPeriod = quietPeriod }
-        if let maxPixels { c.maxPixels = maxPixels }
-        if let logLevel { c.logLevel = logLevel }
-        return c
-    }
-
-    /// Prints one line and exits with EX_CONFIG (78): systemd's `RestartPreventExitStatus=78`
-    /// keeps a misconfigured service from restarting forever.
-    private func configurationFailure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("stemtrack: configuration error: \(message)\n".utf8))
-        return ExitCode(ExitStatus.configuration)
-    }
 
     func run() async throws {
         let c: WatchConfiguration
-        do { c = try configuration() } catch { throw configurationFailure("\(error)") }
+        do { c = try options.configuration() } catch { throw configurationFailure("\(error)") }
+        if options.analysis.showSettings { try options.analysis.printSettings(c); return }
         guard !c.directory.isEmpty else {
             throw configurationFailure("give the acquisition directory (argument or 'directory' in --config)")
         }
@@ -107,8 +53,8 @@ struct Watch: AsyncParsableCommand {
         let logger = Logger(label: "stemtrack") { JournalLogHandler(label: $0, level: level) }
         let health = DaemonHealth()
         let metrics = DaemonMetrics()
-        let flags = self
-        let reload: (@Sendable () throws -> WatchConfiguration)? = config == nil ? nil : { @Sendable in try flags.configuration() }
+        let flags = options
+        let reload: (@Sendable () throws -> WatchConfiguration)? = options.config == nil ? nil : { @Sendable in try flags.configuration() }
         let service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter, health: health, metrics: metrics,
                                    reloadConfiguration: reload)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -139,4 +85,11 @@ struct Watch: AsyncParsableCommand {
             return
         }
     }
+}
+
+/// Prints one line and exits with EX_CONFIG (78): systemd's `RestartPreventExitStatus=78`
+/// keeps a misconfigured service from restarting forever.
+func configurationFailure(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("stemtrack: configuration error: \(message)\n".utf8))
+    return ExitCode(ExitStatus.configuration)
 }
