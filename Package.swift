@@ -98,7 +98,7 @@ let package = Package(
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tracking", "AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Analysis", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
-                                                        "ColumnFit", "Monitoring"]),
+                                                        "ColumnFit", "Monitoring", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [

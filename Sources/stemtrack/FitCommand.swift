@@ -77,7 +77,7 @@ struct Fit: AsyncParsableCommand {
         let frames: [Frame]
         frames = try readFramePages(frame)
         guard page >= 0 && page < frames.count else {
-            throw ValidationError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
+            throw RuntimeError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
         }
         var settings = FitSettings()
         settings.widthMode = widthMode

@@ -103,7 +103,7 @@ struct StructureCommand: AsyncParsableCommand {
     private func runFrame(_ path: String) throws {
         let pages: [Frame]
         pages = try readFramePages(path)
-        guard page >= 0 && page < pages.count else { throw ValidationError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
+        guard page >= 0 && page < pages.count else { throw RuntimeError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
         let image = pages[page]
         var fs = FitSettings()
         fs.pixelSize = pixelSize

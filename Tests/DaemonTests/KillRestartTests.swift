@@ -123,5 +123,9 @@ final class KillRestartTests: XCTestCase {
             let a = try live.columns(frame: f.frame), b = try ref.columns(frame: f.frame)
             XCTAssertEqual(a, b, "frame \(f.frame) differs from the clean run")
         }
+        // Counts smoothed along tracks are revised inside later frames' transactions: the events
+        // (from final smoothed counts) and the track index agree too.
+        XCTAssertEqual(try live.events(), try ref.events())
+        XCTAssertEqual(try live.tracks(), try ref.tracks())
     }
 }
