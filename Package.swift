@@ -25,16 +25,21 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
 
+        // What several stages share: points and spatial grids, medians and nearest-neighbour
+        // spacing, crystallographic directions, the seeded generator, a parallel-for and a locked box.
+        .target(name: "StemCore"),
         // Pipeline stages, data flowing one way.
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
-        .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke"]),
-        .target(name: "AtomCount", dependencies: ["ColumnFit"]),
-        .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount"]),
-        .target(name: "Structure", dependencies: ["Tracking"]),
+        .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke", "StemCore"]),
+        .target(name: "AtomCount", dependencies: ["StemCore"]),
+        .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount", "StemCore"]),
+        .target(name: "Structure", dependencies: ["StemCore"]),
         // The analysis of a series put together once: fit → count → link → smooth → structure → events.
-        .target(name: "Analysis", dependencies: ["TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure"]),
+        .target(name: "Analysis", dependencies: ["TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "StemCore"]),
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
+        // Presentation of stored results: tables, CSV/JSON rows, the CLI's filter syntax.
+        .target(name: "StorePresentation", dependencies: ["TrajectoryStore"]),
         // Service plumbing shared by the daemon and the HTTP server: systemd notification,
         // journald-aware logging, health and Prometheus metrics.
         .target(name: "Monitoring", dependencies: [
@@ -47,7 +52,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "Simulation", dependencies: ["TIFFFrame", "Structure"]),
+        .target(name: "Simulation", dependencies: ["TIFFFrame", "StemCore"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
         .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "AtomCount"]),
         .target(name: "HTTPAPI", dependencies: [
@@ -59,7 +64,7 @@ let package = Package(
             name: "stemtrack",
             dependencies: [
                 "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "Daemon", "Simulation",
-                "Report", "HTTPAPI", "Monitoring",
+                "Report", "HTTPAPI", "Monitoring", "StorePresentation", "StemCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -76,9 +81,9 @@ let package = Package(
             path: "bench/TrackBenchmark"),
         .executableTarget(
             name: "stemtrack-restart-bench",
-            dependencies: ["TrajectoryStore", "TIFFFrame"],
+            dependencies: ["TrajectoryStore", "TIFFFrame", "StemCore"],
             path: "bench/RestartBenchmark"),
-        .target(name: "BenchSupport", dependencies: ["TrajectoryStore"], path: "bench/Support"),
+        .target(name: "BenchSupport", dependencies: ["TrajectoryStore", "StemCore"], path: "bench/Support"),
         .executableTarget(
             name: "stemtrack-store-bench",
             dependencies: ["TrajectoryStore", "BenchSupport"],
@@ -88,18 +93,18 @@ let package = Package(
             dependencies: ["TrajectoryStore", "HTTPAPI", "BenchSupport"],
             path: "bench/APIBenchmark"),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["StemCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame", "TestSupport"]),
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "TrajectoryStoreTests", dependencies: [
-            "TrajectoryStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "TrajectoryStore", "StorePresentation", "StemCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tracking", "AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Analysis", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
                                                         "ColumnFit", "Monitoring", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StructureTests", dependencies: ["Structure", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
+        .testTarget(name: "StructureTests", dependencies: ["Structure", "Tracking", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Chooses the number of mixture components without a person reading the ICL plot.
 ///

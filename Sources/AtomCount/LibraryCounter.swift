@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Counting against a simulated cross-section library (atoms n → cross-section), scaled by one
 /// global factor fitted to the data (the hybrid approach: library shape from simulation, scale from

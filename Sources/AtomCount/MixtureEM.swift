@@ -1,17 +1,6 @@
 import Dispatch
 import Foundation
-
-/// Per-index result slots written by parallel loops.
-final class Slots<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    subscript(i: Int) -> T? {
-        get { lock.lock(); defer { lock.unlock() }; return storage[i] }
-        set { lock.lock(); storage[i] = newValue; lock.unlock() }
-    }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage.map { $0! } }
-}
+import StemCore
 
 /// Expectation–maximisation for ``MixtureModel`` (shared width), with the information criteria
 /// used to choose the number of components.
@@ -53,12 +42,12 @@ public enum MixtureEM {
             return expectation(sample, 0..<n, means: means, sigma: sigma, proportions: proportions, entropy: wantEntropy)
         }
         // Two halves on two cores, summed in a fixed order (the result does not depend on timing).
-        let slots = Slots<Statistics>(count: 2)
+        let slots = SharedSlots<Statistics?>(repeating: nil, count: 2)
         DispatchQueue.concurrentPerform(iterations: 2) { h in
             slots[h] = expectation(sample, h == 0 ? 0..<(n / 2) : (n / 2)..<n, means: means, sigma: sigma,
                                    proportions: proportions, entropy: wantEntropy)
         }
-        let parts = slots.values
+        let parts = slots.drain().map { $0! }
         var st = parts[0]
         for j in means.indices { st.t[j] += parts[1].t[j]; st.tx[j] += parts[1].tx[j]; st.txx[j] += parts[1].txx[j] }
         st.logL += parts[1].logL; st.entropy += parts[1].entropy
@@ -203,7 +192,7 @@ public enum MixtureEM {
                 MixtureModel(means: prev.means + [0.5 * (edges[g] + edges[g + 1])], sigma: prev.sigma, proportions: props)
             }
             // Screen the candidates briefly, in parallel (one slot each: the result does not depend on timing).
-            let slots = Slots<(model: MixtureModel, score: Double)>(count: starts.count)
+            let slots = SharedSlots<(model: MixtureModel, score: Double)?>(repeating: nil, count: starts.count)
             let local = k >= localScreening
             DispatchQueue.concurrentPerform(iterations: starts.count) { c in
                 if local {
@@ -213,7 +202,7 @@ public enum MixtureEM {
                     slots[c] = (f.model, f.logLikelihood)
                 }
             }
-            let screened = slots.values
+            let screened = slots.drain().map { $0! }
             let best = screened.indices.max { screened[$0].score < screened[$1].score
                 || (screened[$0].score == screened[$1].score && $0 > $1) }!
             fits.append(fit(sample, start: screened[best].model, tolerance: 1e-8, minimumSigma: minimumSigma, parallel: true))

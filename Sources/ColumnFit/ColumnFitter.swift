@@ -1,5 +1,6 @@
 import Foundation
 import TIFFFrame
+import StemCore
 
 /// Fits every atomic column of a frame by statistical parameter estimation.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// The iteration of ``ColumnFitter``: alternating per-column nonlinear refinement and a joint
 /// linear solve of heights, background and (same-width mode) the shared width.

@@ -1,4 +1,5 @@
 import CLapacke
+import StemCore
 
 /// Solves for all peak heights η and the background ζ jointly by (weighted) linear least squares,
 /// positions and widths held fixed.

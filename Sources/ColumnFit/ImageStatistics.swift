@@ -1,3 +1,4 @@
+import StemCore
 /// Noise and validity of pixels, measured from the image alone.
 public enum ImageStatistics {
     /// Pixels that carry signal: false where the pixel and its four neighbours are identical

@@ -1,3 +1,4 @@
+import StemCore
 /// The parameters of the full image model and its evaluation:
 /// `M(X, Y) = ζ + Σᵢ ηᵢ · exp(−((X−xᵢ)² + (Y−yᵢ)²) / 2ρᵢ²)`, each Gaussian truncated at
 /// `cutoff`·ρᵢ.

@@ -1,3 +1,4 @@
+import StemCore
 /// Pixels that carry no image information and would otherwise wreck a fit: non-finite values
 /// (NaN, ±Inf from a float detector or a damaged file) and isolated single-pixel outliers (hot
 /// pixels, cosmic-ray hits, a saturated 65535 in a 16-bit frame, dead pixels).

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Estimates the Gaussian width of columns and their spacing from the image itself.
 enum ScaleEstimate {

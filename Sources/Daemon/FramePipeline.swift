@@ -6,6 +6,7 @@ import Structure
 import TIFFFrame
 import Tracking
 import TrajectoryStore
+import StemCore
 
 /// The daemon's side of the analysis: runs the ``Pipeline`` on each frame and maps what it finds
 /// to the store's records (the one mapping from domain values to rows; `watch` and `process`

@@ -3,6 +3,7 @@ import ColumnFit
 import Foundation
 import Structure
 import TrajectoryStore
+import StemCore
 
 /// Settings of `stemtrack watch`, from a configuration file (documented keys, `key = value`,
 /// `#` comments) overridden by command-line flags. Every key is listed in
@@ -97,10 +98,13 @@ public struct WatchConfiguration: Sendable, Equatable {
     /// The run's settings as stored in `runs.settings`: `{"software_version": …, "analysis": {every
     /// analysis setting}, "service": {the key = value settings of the daemon, as text}}`.
     public var json: String {
-        let service = keyValues.map { k, v in ResultTable.jsonString(k) + ":" + ResultTable.jsonString(v) }.joined(separator: ",")
+        func quoted(_ s: String) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed])) ?? Data("\"\"".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
+        let service = keyValues.map { k, v in quoted(k) + ":" + quoted(v) }.joined(separator: ",")
         let analysis = (try? analysisSettings())?.json ?? "null"
-        return "{\"analysis\":\(analysis),\"service\":{\(service)},\"software_version\":"
-            + ResultTable.jsonString(StemTrackVersion.string) + "}"
+        return "{\"analysis\":\(analysis),\"service\":{\(service)},\"software_version\":" + quoted(StemTrackVersion.string) + "}"
     }
 
     /// Keys whose values differ between `self` and `other`, as "key: old → new".

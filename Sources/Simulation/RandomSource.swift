@@ -1,3 +1,5 @@
+import StemCore
+
 /// A small, fast, seedable generator (xoshiro256**, Blackman & Vigna 2018) so that simulated
 /// series are identical on every machine and every run for the same seed.
 public struct RandomSource: RandomNumberGenerator, Sendable {
@@ -5,15 +7,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) {
         // SplitMix64 expands the seed into the state.
-        var z = seed
-        func next() -> UInt64 {
-            z &+= 0x9E37_79B9_7F4A_7C15
-            var x = z
-            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-            return x ^ (x >> 31)
-        }
-        s = (next(), next(), next(), next())
+        var g = SplitMix64(seed: seed)
+        s = (g.next(), g.next(), g.next(), g.next())
     }
 
     public mutating func next() -> UInt64 {

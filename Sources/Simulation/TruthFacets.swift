@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// A facet of the true particle: a maximal run of occupied columns along a lattice row whose
 /// next row out is empty, computed exactly on the lattice from the 3D model.

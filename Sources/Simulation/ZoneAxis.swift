@@ -1,4 +1,4 @@
-import Structure
+import StemCore
 
 /// The crystal direction [u v w] along which the beam travels (cubic Miller indices, reduced to
 /// the smallest integers). Encoded in JSON as text, e.g. `"110"` or `"1-10"`.

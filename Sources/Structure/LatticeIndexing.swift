@@ -1,4 +1,4 @@
-import Tracking
+import StemCore
 
 /// Columns placed on integer lattice sites, and the neighbour graph that does it.
 ///

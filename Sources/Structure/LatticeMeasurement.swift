@@ -1,5 +1,5 @@
 import Foundation
-import Tracking
+import StemCore
 
 /// The two shortest projected lattice vectors measured from fitted column positions.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Integer coefficients (i, j) of a 2D lattice vector i·b₁ + j·b₂.
 public struct LatticeOffset: Sendable, Hashable, Codable {

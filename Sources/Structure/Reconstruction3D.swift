@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// One atom of a 3D model, Å: x, y in the image plane (x along image x, y along image y), z
 /// along the beam.
@@ -181,17 +182,3 @@ public struct StackRelaxation: Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small deterministic generator for the moves.
-struct SplitMix64: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-}

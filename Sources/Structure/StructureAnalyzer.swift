@@ -1,4 +1,4 @@
-import Tracking
+import StemCore
 
 /// One fitted column as the structure analysis sees it.
 public struct StructureColumn: Sendable, Codable, Equatable {

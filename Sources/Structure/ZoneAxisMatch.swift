@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// How well a crystal and zone axis explain a measured lattice.
 public struct ZoneAxisCandidate: Sendable, Codable, Equatable {

@@ -1,4 +1,5 @@
 import ColumnFit
+import StemCore
 
 /// One column to be linked: its fitted position in the frame (with drift), px, and optionally its
 /// cross-section and atom count.

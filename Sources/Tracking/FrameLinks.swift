@@ -1,3 +1,4 @@
+import StemCore
 /// What ``Tracker/link(frame:time:detections:drift:)`` decided for one frame.
 public struct FrameLinks: Sendable, Codable, Equatable {
     public var frame: Int

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// A grayscale image for registration: row-major intensities, `pixels[y * width + x]`.
 /// (The tracking module does not read files; the caller passes a frame's pixels.)

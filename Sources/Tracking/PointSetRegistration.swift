@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Translation between two sets of fitted column positions (frame t−1 → frame t), robust to jumps
 /// larger than the column spacing, to columns appearing and vanishing, and to the particle

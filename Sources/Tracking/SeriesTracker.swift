@@ -1,5 +1,6 @@
 import Foundation
 import AtomCount
+import StemCore
 
 /// Offline tracking of a whole series: links every frame with the online ``Tracker``, keeps every
 /// observation, then smooths each track's counts with a hidden Markov model fitted to all tracks

@@ -1,5 +1,6 @@
 import ColumnFit
 import Foundation
+import StemCore
 
 /// Online linking of fitted columns through a series, one frame at a time as frames arrive.
 ///

@@ -326,51 +326,12 @@ public enum StoreSchema {
         GROUP BY id;
         """
 
-    /// The views as version 1 created them (migrations never change).
-    static let viewsV1 = """
-        CREATE VIEW quanta AS
-        SELECT (SELECT value FROM store_meta WHERE key = 'height_quantum') AS height_quantum,
-               (SELECT value FROM store_meta WHERE key = 'cross_section_quantum') AS cross_section_quantum;
-
-        CREATE VIEW column_values AS
-        SELECT f.id AS frame, c.id & 16383 AS idx, f.path AS file, +c.track AS track,
-               c.x * 0.001 AS x_px, c.y * 0.001 AS y_px,
-               c.x * 0.001 * f.pixel_size AS x_A, c.y * 0.001 * f.pixel_size AS y_A,
-               c.sigma_x * 0.0001 AS sigma_x_px, c.sigma_y * 0.0001 AS sigma_y_px,
-               COALESCE(c.width * 0.0001, f.shared_width) AS width_px,
-               c.height * q.height_quantum AS height, c.sigma_height * q.height_quantum AS sigma_height,
-               c.cross_section * q.cross_section_quantum AS cross_section, c.count,
-               c.crlb_x * 0.0001 AS crlb_x_px, c.crlb_y * 0.0001 AS crlb_y_px
-        FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
-        CROSS JOIN quanta q;
-
-        CREATE VIEW track_history AS
-        SELECT p.track, p.frame, p.idx, p.x * 0.001 AS x_px, p.y * 0.001 AS y_px, p.count,
-               p.cross_section * (SELECT cross_section_quantum FROM quanta) AS cross_section
-        FROM track_points p
-        UNION ALL
-        SELECT +c.track, c.id >> 14, c.id & 16383, c.x * 0.001, c.y * 0.001, c.count,
-               c.cross_section * (SELECT cross_section_quantum FROM quanta)
-        FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
-        WHERE f.track_indexed = 0 AND c.track IS NOT NULL;
-
-        CREATE VIEW track_summary AS
-        SELECT id, min(first_frame) AS first_frame, max(last_frame) AS last_frame,
-               sum(observations) AS observations,
-               sum(sum_x) * 0.001 / sum(observations) AS mean_x_px,
-               sum(sum_y) * 0.001 / sum(observations) AS mean_y_px,
-               sum(counted) AS counted, 1.0 * sum(sum_count) / sum(counted) AS mean_count,
-               min(min_count) AS min_count, max(max_count) AS max_count,
-               sum(sum_cross_section) * (SELECT cross_section_quantum FROM quanta) / sum(observations)
-                   AS mean_cross_section
-        FROM (SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
-                     min_count, max_count, sum_cross_section FROM tracks
-              UNION ALL
-              SELECT +c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
-                     sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
-              FROM frames f CROSS JOIN columns c ON c.id BETWEEN f.id * 16384 AND f.id * 16384 + 16383
-              WHERE f.track_indexed = 0 AND c.track IS NOT NULL GROUP BY c.track)
-        GROUP BY id;
+    /// The views as version 1 created them (a migration never changes): without the columns added
+    /// in version 4.
+    static var viewsV1: String { views.replacingOccurrences(of: smoothingViewColumns, with: "") }
+    static let smoothingViewColumns = """
+        ,
+               COALESCE(c.raw_count, c.count) AS raw_count, COALESCE(c.count_final, 1) AS count_final
         """
 }
 

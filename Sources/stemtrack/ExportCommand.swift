@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StorePresentation
 import TrajectoryStore
 
 /// `stemtrack export`: whole tables of a trajectory store for downstream tools, streamed.

@@ -2,6 +2,7 @@ import ArgumentParser
 import ColumnFit
 import Foundation
 import TIFFFrame
+import StemCore
 
 struct Fit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

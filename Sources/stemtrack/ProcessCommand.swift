@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Monitoring
 import ServiceLifecycle
+import StemCore
 
 /// `stemtrack process`: an archived series analysed into the store, the same way `watch` does live.
 struct ProcessCommand: AsyncParsableCommand {
@@ -63,7 +64,7 @@ struct ProcessCommand: AsyncParsableCommand {
             throw configurationFailure("log level '\(c.logLevel)': use trace, debug, info, notice, warning, error or critical")
         }
         let logger = Logger(label: "stemtrack") { JournalLogHandler(label: $0, level: level) }
-        let bar = ProgressBox(Progress("processing", total: 0, unit: "files"))
+        let bar = LockedBox(Progress("processing", total: 0, unit: "files"))
         var service = WatchService(configuration: c, logger: logger)
         service.archive = true
         service.progress = { done, total in bar.update(done, total: total) }
@@ -83,11 +84,7 @@ struct ProcessCommand: AsyncParsableCommand {
     }
 }
 
-/// The progress bar, updated from the service's task.
-final class ProgressBox: @unchecked Sendable {
-    private var progress: Progress
-    private let lock = NSLock()
-    init(_ p: Progress) { progress = p }
-    func update(_ done: Int, total: Int) { lock.withLock { progress.update(done, total: total) } }
-    func finish() { lock.withLock { if progress.done > 0 { progress.finish() } } }
+extension LockedBox where Value == Progress {
+    func update(_ done: Int, total: Int) { withLock { $0.update(done, total: total) } }
+    func finish() { withLock { if $0.done > 0 { $0.finish() } } }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StorePresentation
 import TrajectoryStore
 
 /// `stemtrack query`: read-only questions to a trajectory store, during or after an experiment.

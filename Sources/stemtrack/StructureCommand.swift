@@ -5,6 +5,7 @@ import Foundation
 import Structure
 import TIFFFrame
 import TrajectoryStore
+import StemCore
 
 /// `stemtrack structure`: lattice, particles, surface columns and facets of a frame or a stored run.
 struct StructureCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import StorePresentation
 import TrajectoryStore
 
 /// `stemtrack track`: a whole series analysed as `process` does, written out as CSV and JSON.

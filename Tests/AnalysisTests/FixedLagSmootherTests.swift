@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 @testable import Tracking
 import XCTest
+import StemCore
 
 /// The fixed-lag smoother against full forward–backward smoothing, and its lag and resume contract.
 final class FixedLagSmootherTests: XCTestCase {

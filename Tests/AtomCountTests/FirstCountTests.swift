@@ -1,6 +1,7 @@
 import AtomCount
 import TestSupport
 import XCTest
+import StemCore
 
 final class FirstCountTests: XCTestCase {
     /// Means b·(n₀ + j)^γ with ±0.5 % noise: n₀ and γ recovered for thin and thick first components.

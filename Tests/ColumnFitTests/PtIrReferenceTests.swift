@@ -2,6 +2,7 @@ import ColumnFit
 import TIFFFrame
 import TestSupport
 import XCTest
+import StemCore
 
 /// The real PtIr HAADF image against StatSTEM's published fit (fixtures/ptir/README.md):
 /// background fixed at zero, one width for all columns, least squares, starting from

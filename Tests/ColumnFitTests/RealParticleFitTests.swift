@@ -2,6 +2,7 @@ import ColumnFit
 import TIFFFrame
 import TestSupport
 import XCTest
+import StemCore
 
 /// Real large particles from stemtrack's own finder, default settings (constant background fitted,
 /// one width), against the StatSTEM group's fits (fixtures/au5fold, fixtures/aurod100).

@@ -3,6 +3,7 @@ import Simulation
 import TIFFFrame
 import TestSupport
 import XCTest
+import StemCore
 
 /// Frames a night of acquisition produces besides good ones: hot and saturated pixels, NaN and
 /// Inf, negative or constant images, absurd scales, damaged values. None may crash the fit; a

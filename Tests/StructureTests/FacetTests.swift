@@ -5,6 +5,7 @@ import Simulation
 import Structure
 import TestSupport
 import Testing
+import StemCore
 import Tracking
 
 /// Facets against the simulator's truth, computed independently on the exact lattice.

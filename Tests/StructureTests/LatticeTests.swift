@@ -3,7 +3,7 @@ import Simulation
 import Structure
 import TestSupport
 import Testing
-import Tracking
+import StemCore
 
 /// Projected lattices against their closed forms, and lattice measurement on exact positions.
 @Suite struct LatticeTests {

@@ -5,6 +5,7 @@ import Structure
 import TestSupport
 import Testing
 import TIFFFrame
+import StemCore
 
 /// The structure of the real PtIr particle from stemtrack's own fit, against the structure of
 /// StatSTEM's published column positions and counts (fixtures/ptir).

@@ -2,6 +2,7 @@ import Foundation
 import Simulation
 import Structure
 import Testing
+import StemCore
 
 /// 3D models from one projection against the simulator's true 3D particle.
 @Suite struct ReconstructionTests {

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TIFFFrame
+import StemCore
 
 /// Garbage must end in a `FrameReadError` (or, for harmless mutations, a frame), never a crash
 /// or a hang. Inputs are pseudo-random but seeded, so every run tests the same files.

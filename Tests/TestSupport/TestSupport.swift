@@ -1,4 +1,5 @@
 import Foundation
+@_exported import StemCore
 
 /// Helpers shared by the test targets: fixture paths, one-to-one point matching and small statistics.
 
@@ -27,10 +28,6 @@ public func match(_ found: [(x: Double, y: Double)], _ truth: [(x: Double, y: Do
     return pairs
 }
 
-public func median(_ v: [Double]) -> Double {
-    let s = v.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
-}
 
 /// Reads a simple CSV with a header into rows of name → string.
 public func readCSV(_ path: String) throws -> [[String: String]] {
@@ -41,16 +38,3 @@ public func readCSV(_ path: String) throws -> [[String: String]] {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64, Steele et al. 2014) so that "random" test
-/// inputs are reproducible.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

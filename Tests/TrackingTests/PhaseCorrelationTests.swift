@@ -2,6 +2,7 @@ import Foundation
 import Simulation
 @testable import Tracking
 import XCTest
+import StemCore
 
 /// Phase correlation on a random blob texture shifted by known amounts (ground truth: the shift
 /// used to render the second image).

@@ -2,6 +2,7 @@ import Foundation
 import Simulation
 @testable import Tracking
 import XCTest
+import StemCore
 
 /// Point-set registration of the simulator's column positions against known translations.
 final class RegistrationTests: XCTestCase {

@@ -4,6 +4,7 @@ import Foundation
 import Simulation
 @testable import Tracking
 import XCTest
+import StemCore
 
 /// Linking and events on simulated series fitted with ColumnFitter and counted with
 /// TimeSeriesCounter, against the simulator's column ids and hops.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import StorePresentation
 @testable import TrajectoryStore
 
 final class FilterSyntaxTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+@testable import StorePresentation
 @testable import TrajectoryStore
 
 final class QueryTests: XCTestCase {

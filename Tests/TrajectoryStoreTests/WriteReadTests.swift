@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import XCTest
 @testable import TrajectoryStore
+import StemCore
 
 final class WriteReadTests: XCTestCase {
     var directory: URL!
@@ -76,7 +77,7 @@ final class WriteReadTests: XCTestCase {
             XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 1, "NORMAL on the writer connection")
             XCTAssertEqual(try Int32.fetchOne(db, sql: "PRAGMA application_id"), StoreSchema.applicationID)
             XCTAssertEqual(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"),
-                           ["v1-tables", "v1-indexes", "v1-views", "v2-particles", "v3-service"])
+                           ["v1-tables", "v1-indexes", "v1-views", "v2-particles", "v3-service", "v4-smoothing"])
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
             for t in ["runs", "frames", "columns", "track_points", "tracks", "events", "facets", "particles", "counting_models",
                       "store_meta", "resume_state", "column_values", "track_history", "track_summary"] {

@@ -13,6 +13,7 @@ import FoundationNetworking
 import BenchSupport
 import HTTPAPI
 import TrajectoryStore
+import StemCore
 
 struct Arguments {
     var frames = 30_000

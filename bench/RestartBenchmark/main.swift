@@ -6,6 +6,7 @@
 import Foundation
 import TIFFFrame
 import TrajectoryStore
+import StemCore
 
 var frames = 50_000, failed = 100, root = "/tmp/stemtrack-restart-bench"
 var it = CommandLine.arguments.dropFirst().makeIterator()

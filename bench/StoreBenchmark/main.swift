@@ -11,6 +11,7 @@
 import BenchSupport
 import Foundation
 import TrajectoryStore
+import StemCore
 
 struct Arguments {
     var frames = 50_000

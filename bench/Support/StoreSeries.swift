@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 import TrajectoryStore
 
 // Shared by the store and API benchmarks: their generated series, random numbers and clock.
@@ -9,22 +10,6 @@ public func log(_ message: String) { FileHandle.standardError.write(Data((messag
 /// Monotonic time, seconds.
 public func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-/// splitmix64 (Steele, Lea & Flood 2014): deterministic benchmark data.
-public struct Random: Sendable {
-    public var state: UInt64
-
-    public init(state: UInt64) { self.state = state }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    public mutating func normal() -> Double { (-2 * Foundation.log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
-}
 
 /// A stored series as the daemon writes it: a particle of `columns` columns on a grid, drifting
 /// slowly; each column keeps its track, except that with probability `turnover` per frame a column
@@ -35,7 +20,7 @@ public struct StoreSeries: Sendable {
     let side: Int
     let spacing = 12.3, sharedWidth = 3.3, pixelSize = 0.1211
     let startTime = 1_750_000_000.0
-    var random = Random(state: 20_240_501)
+    var random = SplitMix64(seed: 20_240_501)
     var trackOf: [Int]
     var nextTrack: Int
     var baseCount: [Int]
@@ -53,7 +38,7 @@ public struct StoreSeries: Sendable {
 
     /// Frame `k` (call in order 0, 1, 2, …).
     public mutating func frame(_ k: Int) -> FrameResult {
-        for i in 1..<columns where random.unit() < turnover {
+        for i in 1..<columns where random.uniform() < turnover {
             trackOf[i] = nextTrack; nextTrack += 1
             baseCount[i] = 1 + Int(random.next() % 20)
         }
@@ -62,15 +47,15 @@ public struct StoreSeries: Sendable {
         list.reserveCapacity(columns)
         for i in 0..<columns {
             var n = baseCount[i]
-            if random.unit() < 0.01 { n = max(1, n + (random.unit() < 0.5 ? -1 : 1)) }
+            if random.uniform() < 0.01 { n = max(1, n + (random.uniform() < 0.5 ? -1 : 1)) }
             baseCount[i] = n
             let cs = 0.0312 * pow(Double(n), 0.92) * (1 + 0.02 * random.normal())
             let width = perColumnWidth ? sharedWidth * (1 + 0.03 * random.normal()) : sharedWidth
             let height = cs / (2 * .pi * width * width * pixelSize * pixelSize)
             let x = 40 + Double(i % side) * spacing + driftX + 0.05 * random.normal()
             let y = 40 + Double(i / side) * spacing + driftY + 0.05 * random.normal()
-            let sx = 0.03 + 0.01 * random.unit(), sy = 0.03 + 0.01 * random.unit()
-            let cx = 0.025 + 0.005 * random.unit(), cy = 0.025 + 0.005 * random.unit()
+            let sx = 0.03 + 0.01 * random.uniform(), sy = 0.03 + 0.01 * random.uniform()
+            let cx = 0.025 + 0.005 * random.uniform(), cy = 0.025 + 0.005 * random.uniform()
             list.append(ColumnRecord(x: x, y: y, sigmaX: sx, sigmaY: sy, width: width, height: height,
                                      sigmaHeight: height * 0.02, crossSection: cs, crlbX: cx, crlbY: cy,
                                      count: n, track: trackOf[i]))

@@ -1,4 +1,5 @@
 import Foundation
+import TrajectoryStore
 
 /// The textual forms of query filters (as typed on the command line).
 ///

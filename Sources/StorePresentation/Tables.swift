@@ -1,4 +1,5 @@
 import Foundation
+import TrajectoryStore
 
 /// Result tables of `stemtrack query` and the rows of `stemtrack export` (the export headers
 /// are a contract with downstream tools: fields are only ever appended).

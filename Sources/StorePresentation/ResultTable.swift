@@ -1,4 +1,5 @@
 import Foundation
+import TrajectoryStore
 
 /// Output formats of query results and exports.
 public enum OutputFormat: String, Sendable, CaseIterable {

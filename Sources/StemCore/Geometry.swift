@@ -23,7 +23,7 @@ public struct Point: Sendable, Codable, Equatable, Hashable {
 }
 
 /// Median of a non-empty array (mean of the two middle values for an even count).
-func median(_ values: [Double]) -> Double {
+public func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of an empty array")
     let s = values.sorted()
     let n = s.count
@@ -44,7 +44,7 @@ public func medianNearestNeighbourDistance(_ points: [Point]) -> Double? {
 }
 
 /// A grid cell size giving a few points per cell: √(area / n) of the bounding box.
-func estimateCellSize(_ points: [Point]) -> Double {
+public func estimateCellSize(_ points: [Point]) -> Double {
     guard let minX = points.map(\.x).min(), let maxX = points.map(\.x).max(),
           let minY = points.map(\.y).min(), let maxY = points.map(\.y).max() else { return 1 }
     let area = max(1, (maxX - minX) * (maxY - minY))

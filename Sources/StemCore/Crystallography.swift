@@ -47,7 +47,7 @@ public struct Direction: Sendable, Hashable, Codable, CustomStringConvertible {
         try c.encode(description)
     }
 
-    var vector: Int3 { Int3(u, v, w) }
+    public var vector: Int3 { Int3(u, v, w) }
 }
 
 /// Crystal lattice, lattice constant and viewing direction.
@@ -74,7 +74,7 @@ public struct Crystal: Sendable, Hashable, Codable, CustomStringConvertible {
     ]
 
     /// Whether a point in half-lattice-constant units is a lattice point.
-    func isLatticePoint(_ h: Int3) -> Bool {
+    public func isLatticePoint(_ h: Int3) -> Bool {
         switch lattice {
         case .fcc: (h.x + h.y + h.z) & 1 == 0
         case .bcc: (h.x & 1) == (h.y & 1) && (h.y & 1) == (h.z & 1)
@@ -82,7 +82,7 @@ public struct Crystal: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Nearest-neighbour vectors in half-lattice-constant units (fcc ⟨110⟩/2, bcc ⟨111⟩/2).
-    var nearestNeighbours: [Int3] {
+    public var nearestNeighbours: [Int3] {
         var list: [Int3] = []
         switch lattice {
         case .fcc:
@@ -103,25 +103,25 @@ public struct Crystal: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// A small integer 3-vector (lattice points in half-lattice-constant units, Miller indices).
-struct Int3: Hashable, Sendable {
-    var x: Int, y: Int, z: Int
-    init(_ x: Int, _ y: Int, _ z: Int) { self.x = x; self.y = y; self.z = z }
-    static func + (l: Int3, r: Int3) -> Int3 { Int3(l.x + r.x, l.y + r.y, l.z + r.z) }
-    static func - (l: Int3, r: Int3) -> Int3 { Int3(l.x - r.x, l.y - r.y, l.z - r.z) }
-    static func * (k: Int, v: Int3) -> Int3 { Int3(k * v.x, k * v.y, k * v.z) }
-    func dot(_ o: Int3) -> Int { x * o.x + y * o.y + z * o.z }
-    func cross(_ o: Int3) -> Int3 { Int3(y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x) }
-    var double: SIMD3<Double> { SIMD3(Double(x), Double(y), Double(z)) }
-    var reduced: Int3 {
+public struct Int3: Hashable, Sendable {
+    public var x: Int, y: Int, z: Int
+    public init(_ x: Int, _ y: Int, _ z: Int) { self.x = x; self.y = y; self.z = z }
+    public static func + (l: Int3, r: Int3) -> Int3 { Int3(l.x + r.x, l.y + r.y, l.z + r.z) }
+    public static func - (l: Int3, r: Int3) -> Int3 { Int3(l.x - r.x, l.y - r.y, l.z - r.z) }
+    public static func * (k: Int, v: Int3) -> Int3 { Int3(k * v.x, k * v.y, k * v.z) }
+    public func dot(_ o: Int3) -> Int { x * o.x + y * o.y + z * o.z }
+    public func cross(_ o: Int3) -> Int3 { Int3(y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x) }
+    public var double: SIMD3<Double> { SIMD3(Double(x), Double(y), Double(z)) }
+    public var reduced: Int3 {
         let g = gcd(gcd(x, y), z)
         return g == 0 ? self : Int3(x / g, y / g, z / g)
     }
     /// The Miller family label of a cubic plane with this normal: "{111}", "{100}", "{311}".
-    var family: String {
+    public var family: String {
         let r = reduced
         let s = [abs(r.x), abs(r.y), abs(r.z)].sorted(by: >)
         return "{" + s.map(String.init).joined() + "}"
     }
 }
 
-func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? abs(a) : gcd(b, a % b) }
+public func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? abs(a) : gcd(b, a % b) }
