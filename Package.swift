@@ -59,7 +59,7 @@ let package = Package(
             "Report", "TrajectoryStore", "TIFFFrame", "AtomCount", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
-        ]),
+        ], resources: [.embedInCode("Resources/live.html")]),
         .executableTarget(
             name: "stemtrack",
             dependencies: [

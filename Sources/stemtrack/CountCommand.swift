@@ -30,11 +30,9 @@ struct Count: AsyncParsableCommand {
     @Flag(help: "Start the CSV with a '# model …' line (off: a plain header that pandas and spreadsheets read).")
     var comments = false
 
-    @Option(help: "Pixel size in Å for TIFF inputs (else from the file).")
-    var pixelSize: Double?
+    @OptionGroup(title: "Fitting (TIFF inputs)")
+    var fit: FitOptions
 
-    @Option(help: "Hold the background at this value when fitting TIFF inputs (image units).")
-    var background: Double?
 
     @Option(help: "Use exactly this many mixture components.")
     var components: Int?
@@ -154,9 +152,7 @@ struct Count: AsyncParsableCommand {
         }
         let frames: [Frame]
         frames = try readFramePages(path)
-        var settings = FitSettings()
-        settings.pixelSize = pixelSize
-        if let background { settings.fitBackground = false; settings.fixedBackground = background }
+        let settings = fit.settings
         return try frames.flatMap { frame -> [Row] in
             let fit: FrameFit
             do { fit = try ColumnFitter(settings: settings).fit(frame) } catch { throw RuntimeError("\(error)") }

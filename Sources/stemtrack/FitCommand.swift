@@ -21,8 +21,9 @@ struct Fit: AsyncParsableCommand {
     @Argument(help: "TIFF file (grayscale; a multi-page file is one frame per page).")
     var frame: String
 
-    @Option(help: "Pixel size in Å (overrides the file's resolution tags).")
-    var pixelSize: Double?
+    @OptionGroup(title: "Fitting")
+    var fit: FitOptions
+
 
     @Option(help: "Output format: csv or json.")
     var format: OutputFormat = .csv
@@ -33,35 +34,15 @@ struct Fit: AsyncParsableCommand {
     @Option(help: "Page of a multi-page file, 0-based.")
     var page: Int = 0
 
-    @Option(help: "Width model: 'same' (one ρ for all columns, StatSTEM's default) or 'per-column'.")
-    var widthMode: FitSettings.WidthMode = .same
 
-    @Option(help: "Estimator: 'ls' (least squares) or 'ml' (Poisson maximum likelihood; needs the gain).")
-    var estimator: FitSettings.Estimator = .leastSquares
 
-    @Option(help: "Detector gain, image units per electron (1 for frames in counts).")
-    var gain: Double?
 
-    @Option(help: "Detector offset, image units (image value with no electrons).")
-    var offset: Double = 0
 
-    @Flag(help: "Estimate gain and offset from the frame (residual variance against intensity).")
-    var estimateGain = false
 
-    @Option(help: "Hold the background at this value (image units) instead of fitting it.")
-    var background: Double?
 
-    @Option(help: "Expected column width ρ in px (default: measured from the image).")
-    var width: Double?
 
-    @Option(help: "Expected nearest-column spacing in px (default: measured from the image).")
-    var spacing: Double?
 
-    @Option(help: "Detection threshold in noise standard deviations of the smoothed image.")
-    var threshold: Double = 6
 
-    @Option(help: "Maximum fit iterations.")
-    var maxIterations: Int = 100
 
     @Option(help: "CSV of starting positions (header with x_px,y_px), instead of automatic finding.")
     var start: String?
@@ -80,17 +61,7 @@ struct Fit: AsyncParsableCommand {
         guard page >= 0 && page < frames.count else {
             throw RuntimeError("\(frame) has \(frames.count) page(s); --page \(page) does not exist")
         }
-        var settings = FitSettings()
-        settings.widthMode = widthMode
-        settings.estimator = estimator
-        settings.pixelSize = pixelSize
-        settings.expectedWidth = width
-        settings.expectedSpacing = spacing
-        settings.detectionThreshold = threshold
-        settings.maxIterations = maxIterations
-        if let background { settings.fitBackground = false; settings.fixedBackground = background }
-        if let gain { settings.detector = .calibrated(gain: gain, offset: offset) }
-        else if estimateGain || estimator == .poissonML { settings.detector = .estimate }
+        let settings = fit.settings
         let startPoints = try start.map(readStart)
         let result: FrameFit
         do {

@@ -39,11 +39,9 @@ struct StructureCommand: AsyncParsableCommand {
     @Option(help: "With --db: frames to analyse, 'N', 'A:B', 'A:' or ':B' (also 'A-B'; default: all).")
     var frames: String?
 
-    @Option(help: "Pixel size in Å (overrides the file's or the store's).")
-    var pixelSize: Double?
+    @OptionGroup(title: "Fitting (TIFF inputs)")
+    var fit: FitOptions
 
-    @Option(help: "Hold the fitted background at this value (image units).")
-    var background: Double?
 
     @Option(help: "Page of a multi-page file, 0-based.")
     var page: Int = 0
@@ -79,8 +77,7 @@ struct StructureCommand: AsyncParsableCommand {
 
     func validate() throws {
         if (frame == nil) == (db == nil) { throw ValidationError("give a TIFF file or --db FILE (one of them)") }
-        if let p = pixelSize, !(p > 0) { throw ValidationError("--pixel-size must be positive") }
-        if let a = latticeConstant, !(a > 0) { throw ValidationError("--lattice-constant must be positive") }
+                if let a = latticeConstant, !(a > 0) { throw ValidationError("--lattice-constant must be positive") }
         if let z = zoneAxis, Direction(z) == nil { throw ValidationError("--zone-axis '\(z)': expected three digits such as 110 or 1-10") }
         let given = [crystal != nil, latticeConstant != nil, zoneAxis != nil]
         if given.contains(true) && given.contains(false) {
@@ -106,9 +103,7 @@ struct StructureCommand: AsyncParsableCommand {
         pages = try readFramePages(path)
         guard page >= 0 && page < pages.count else { throw RuntimeError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
         let image = pages[page]
-        var fs = FitSettings()
-        fs.pixelSize = pixelSize
-        if let background { fs.fitBackground = false; fs.fixedBackground = background }
+        let fs = self.fit.settings
         let fit = try ColumnFitter(settings: fs).fit(image)
         let px = fit.pixelSize
         var counts: [Int]? = nil
@@ -189,7 +184,7 @@ struct StructureCommand: AsyncParsableCommand {
         var families = Set<String>()
         var results: [(TrajectoryStore.FrameRecord, FrameStructure?)] = []
         let progress = stored.count > 20
-        let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: pixelSize))
+        let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: self.fit.pixelSize))
         for (n, f) in stored.enumerated() {
             let columns = try reader.columns(frame: f.frame).map { StructureColumn(x: $0.x, y: $0.y, count: $0.count, track: $0.track) }
             let st = try? analyzer.analyze(columns, framePixelSize: f.pixelSize)
@@ -226,7 +221,7 @@ struct StructureCommand: AsyncParsableCommand {
         print(rows.joined(separator: "\n"))
         if let xyz, let last = results.last(where: { $0.1 != nil }), let st = last.1 {
             let columns = try reader.columns(frame: last.0.frame).map { StructureColumn(x: $0.x, y: $0.y, count: $0.count, track: $0.track) }
-            try writeXYZ(xyz, structure: st, columns: columns, pixelSize: pixelSize ?? last.0.pixelSize)
+            try writeXYZ(xyz, structure: st, columns: columns, pixelSize: self.fit.pixelSize ?? last.0.pixelSize)
         }
     }
 }
