@@ -3,6 +3,7 @@ import Report
 import AtomCount
 import ColumnFit
 import Foundation
+import StorePresentation
 import TIFFFrame
 
 struct Count: AsyncParsableCommand {
@@ -53,12 +54,16 @@ struct Count: AsyncParsableCommand {
     var plots: String?
 
     @Option(help: "Output format: csv or json.")
-    var format: Fit.OutputFormat = .csv
+    var format: OutputFormat = .csv
 
     @Option(name: .shortAndLong, help: "Write the count table to this file instead of standard output.")
     var output: String?
 
     struct Row { var file: String; var x: Double; var y: Double; var crossSection: Double }
+
+    func validate() throws {
+        if format == .table { throw ValidationError("count writes csv or json") }
+    }
 
     func run() async throws {
         var rows: [Row] = []

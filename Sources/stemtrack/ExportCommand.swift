@@ -27,7 +27,7 @@ struct ExportCommand: ParsableCommand {
         var db: String
 
         @Option(help: "Output format: csv or json.")
-        var format: StoreFormatOption = .csv
+        var format: OutputFormat = .csv
 
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
         var output: String?
@@ -58,7 +58,7 @@ struct ExportCommand: ParsableCommand {
 
         func export(headers: [String], _ rows: (RowWriter) throws -> Void) throws {
             let sink = try StoreOutput.sink(output)
-            let writer = try RowWriter(headers: headers, format: format.format, sink: sink.write)
+            let writer = try RowWriter(headers: headers, format: format, sink: sink.write)
             try rows(writer)
             try writer.finish()
             try sink.close()

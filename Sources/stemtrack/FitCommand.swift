@@ -3,6 +3,7 @@ import ColumnFit
 import Foundation
 import TIFFFrame
 import StemCore
+import StorePresentation
 
 struct Fit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,7 +54,10 @@ struct Fit: AsyncParsableCommand {
     @Flag(help: "Start the CSV with a '# …' line describing the fit (off: a plain header that pandas and spreadsheets read).")
     var comments = false
 
-    enum OutputFormat: String, ExpressibleByArgument { case csv, json }
+
+    func validate() throws {
+        if format == .table { throw ValidationError("fit writes csv or json") }
+    }
 
     func run() async throws {
         let frames: [Frame]

@@ -37,7 +37,7 @@ struct QueryCommand: ParsableCommand {
         var temperature: String?
 
         @Option(help: "Output format: table, csv or json.")
-        var format: StoreFormatOption = .table
+        var format: OutputFormat = .table
 
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
         var output: String?
@@ -47,7 +47,7 @@ struct QueryCommand: ParsableCommand {
         func filter(_ reader: StoreReader) throws -> StoreFilter { try selection.filter(reader) }
 
         func emit(_ table: ResultTable) throws {
-            try StoreOutput.write(table.render(format.format), to: output)
+            try StoreOutput.write(table.render(format), to: output)
         }
     }
 
@@ -255,17 +255,7 @@ struct StoreSelection {
     }
 }
 
-enum StoreFormatOption: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case table, csv, json
-
-    var format: OutputFormat {
-        switch self {
-        case .table: .table
-        case .csv: .csv
-        case .json: .json
-        }
-    }
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 struct StoreCommandError: Error, CustomStringConvertible {
     var description: String

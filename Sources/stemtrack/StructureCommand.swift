@@ -2,6 +2,7 @@ import ArgumentParser
 import AtomCount
 import ColumnFit
 import Foundation
+import StorePresentation
 import Structure
 import TIFFFrame
 import TrajectoryStore
@@ -71,13 +72,13 @@ struct StructureCommand: AsyncParsableCommand {
     var element: String = "Pt"
 
     @Option(help: "Output: table or json.")
-    var format: Format = .table
+    var format: OutputFormat = .table
 
-    enum Format: String, ExpressibleByArgument { case table, json }
 
     func validate() throws {
         if (frame == nil) == (db == nil) { throw ValidationError("give a TIFF file or --db FILE (one of them)") }
-                if let a = latticeConstant, !(a > 0) { throw ValidationError("--lattice-constant must be positive") }
+        if format == .csv { throw ValidationError("structure writes table or json") }
+        if let a = latticeConstant, !(a > 0) { throw ValidationError("--lattice-constant must be positive") }
         if let z = zoneAxis, Direction(z) == nil { throw ValidationError("--zone-axis '\(z)': expected three digits such as 110 or 1-10") }
         let given = [crystal != nil, latticeConstant != nil, zoneAxis != nil]
         if given.contains(true) && given.contains(false) {
