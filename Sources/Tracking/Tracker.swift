@@ -21,6 +21,12 @@ import Foundation
 /// ``finish()`` after the last frame. The offline analysis (``SeriesTracker``) recomputes events
 /// from hidden-Markov-smoothed counts instead.
 ///
+/// Peers: with `gateRadius` = search_range, `maxGap` = memory, `gapCostFraction` = 0, no
+/// cross-section term and ``DriftInput/known(_:)`` zero drift, the links are those of trackpy's
+/// `link(search_range, memory)` (Crocker & Grier, J. Colloid Interface Sci. 179 (1996) 298:
+/// minimal Σ d² + search_range² per unlinked particle; tested on trackpy's own reference). For
+/// TrackMate's two-step LAP tracker with gap closing, splitting and merging see ``LAPLinker``.
+///
 /// All state is plain values (`Codable`), bounded by the active tracks and the lag window, so a
 /// tracker can be saved and rebuilt after a restart. Ties are broken by index order throughout:
 /// the same input gives the same tracks.
@@ -74,8 +80,8 @@ public struct Tracker: Sendable, Codable, Equatable {
     /// Lag of the online events, frames.
     public var eventLag: Int { max(settings.maxGap, settings.persistence - 1) }
 
-    /// Gate radius in use, px.
-    public var gate: Double { settings.gateFraction * (spacing ?? 10) }
+    /// Gate radius in use, px: `gateRadius`, else `gateFraction` × spacing.
+    public var gate: Double { settings.gateRadius ?? settings.gateFraction * (spacing ?? 10) }
 
     /// Links one frame. `frame` must increase from call to call (gaps in the numbering are
     /// allowed and count as missed frames).
