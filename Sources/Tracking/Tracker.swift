@@ -68,6 +68,9 @@ public struct Tracker: Sendable, Codable, Equatable {
     public var drift: Point { transform.translation }
     /// Cumulative rotation of the last frame relative to the first, degrees.
     public var rotation: Double { transform.rotation }
+    /// Rotation of the last frame relative to the one before, degrees: the rotation hint of the
+    /// next registration (a steady turn is expected to go on).
+    public private(set) var lastRotationStep: Double = 0
     /// Spacing in use, px.
     public private(set) var spacing: Double?
     /// Raw positions of the last frame (the reference of the next registration).
@@ -87,8 +90,8 @@ public struct Tracker: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case settings, tracks, nextTrackID, firstFrame, lastFrame, drift, transform, spacing, previousPositions, pendingEvents,
-             recentTimes, endedObservations
+        case settings, tracks, nextTrackID, firstFrame, lastFrame, drift, transform, lastRotationStep, spacing, previousPositions,
+             pendingEvents, recentTimes, endedObservations
     }
 
     /// Decodes a saved state; states saved before rotation was estimated (a `drift` and no
@@ -100,13 +103,20 @@ public struct Tracker: Sendable, Codable, Equatable {
         nextTrackID = try c.decode(Int.self, forKey: .nextTrackID)
         firstFrame = try c.decodeIfPresent(Int.self, forKey: .firstFrame)
         lastFrame = try c.decodeIfPresent(Int.self, forKey: .lastFrame)
+        spacing = try c.decodeIfPresent(Double.self, forKey: .spacing)
+        previousPositions = try c.decode([Point].self, forKey: .previousPositions)
         if let t = try c.decodeIfPresent(SimilarityTransform.self, forKey: .transform) {
             transform = t
         } else {
-            transform = .translation(try c.decodeIfPresent(Point.self, forKey: .drift) ?? .zero)
+            // A pure translation is the same about any centre: take the last frame's centroid,
+            // drift-corrected, so that later rotations turn about the particle.
+            let drift = try c.decodeIfPresent(Point.self, forKey: .drift) ?? .zero
+            var centre = Point.zero
+            for p in previousPositions { centre = centre + p }
+            if !previousPositions.isEmpty { centre = (1 / Double(previousPositions.count)) * centre - drift }
+            transform = SimilarityTransform(centre: centre, translation: drift)
         }
-        spacing = try c.decodeIfPresent(Double.self, forKey: .spacing)
-        previousPositions = try c.decode([Point].self, forKey: .previousPositions)
+        lastRotationStep = try c.decodeIfPresent(Double.self, forKey: .lastRotationStep) ?? 0
         pendingEvents = try c.decode([TrackEvent].self, forKey: .pendingEvents)
         recentTimes = try c.decode([FrameTime].self, forKey: .recentTimes)
         endedObservations = try c.decode([Int: Int].self, forKey: .endedObservations)
@@ -123,6 +133,7 @@ public struct Tracker: Sendable, Codable, Equatable {
         try c.encodeIfPresent(lastFrame, forKey: .lastFrame)
         try c.encode(drift, forKey: .drift)
         try c.encode(transform, forKey: .transform)
+        try c.encode(lastRotationStep, forKey: .lastRotationStep)
         try c.encodeIfPresent(spacing, forKey: .spacing)
         try c.encode(previousPositions, forKey: .previousPositions)
         try c.encode(pendingEvents, forKey: .pendingEvents)
@@ -158,7 +169,7 @@ public struct Tracker: Sendable, Codable, Equatable {
                 if case .hint(let h) = driftInput { hint = h }
                 var reg = settings.registration
                 if reg.matchRadius == nil, let s = spacing { reg.matchRadius = 0.3 * s }
-                let r = reg.register(reference: previousPositions, moving: raw, hint: hint)
+                let r = reg.register(reference: previousPositions, moving: raw, hint: hint, rotationHint: lastRotationStep)
                 registration = r
                 step = r.transform
             }
@@ -169,6 +180,7 @@ public struct Tracker: Sendable, Codable, Equatable {
             transform.centre = (1 / Double(raw.count)) * c
         }
         let shift = step.translation
+        lastRotationStep = step.rotation
         transform = step.after(transform)
         let corrected = raw.map { transform.inverse($0) }
         if firstFrame == nil { firstFrame = t }

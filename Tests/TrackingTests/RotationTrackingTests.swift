@@ -189,6 +189,7 @@ final class RotationTrackingTests: XCTestCase {
         for t in 0..<3 { _ = try tracker.link(frame: t, detections: s.frames[t].map { Detection(x: $0.x, y: $0.y) }) }
         var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(tracker)) as! [String: Any]
         json["transform"] = nil
+        json["lastRotationStep"] = nil
         var settings = json["settings"] as! [String: Any]
         var registration = settings["registration"] as! [String: Any]
         for key in ["estimateRotation", "estimateScale", "rotationIterations"] { registration[key] = nil }
