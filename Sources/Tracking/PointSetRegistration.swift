@@ -1,8 +1,8 @@
 import Foundation
 
-/// Translation between two sets of fitted column positions (frame t−1 → frame t), robust to jumps
-/// larger than the column spacing, to columns appearing and vanishing, and to the particle
-/// changing shape.
+/// Translation and rotation (optionally also an isotropic scale change) between two sets of fitted
+/// column positions (frame t−1 → frame t), robust to jumps larger than the column spacing, to
+/// columns appearing and vanishing, and to the particle changing shape.
 ///
 /// 1. **Global search** (Hough-style voting): every pair (p, q) with |q − p| ≤ `maxShift` votes for
 ///    the translation q − p in a histogram with 1 px bins. The true translation collects one vote
@@ -31,14 +31,16 @@ import Foundation
 ///    farther than 3 × the median absolute deviation from the median residual are left out, and
 ///    the transform is refitted to the rest, until it changes by less than 10⁻⁶ px at the rim
 ///    (at most `rotationIterations` times). The other candidates that scored at least half the
-///    best in step 3 are refined in the same way, and one that then matches strictly more points
-///    wins: a turn of θ moves the rim by θ × the radius, so beyond about a degree per frame no
-///    translation alone matches the rim and the aliases score as the true translation in step 3.
-///    The rotation is about the centroid of the reference
-///    points, and `shift` is then the displacement of that centroid. Its precision is about
-///    σ√2 / (r_rms √n) rad for n matches of localisation noise σ per coordinate at an RMS
-///    distance r_rms from the centre (0.014° for 500 columns, σ = 0.035 spacing, r_rms = 9
-///    spacings). In situ particles turn by degrees over minutes; steps of a few degrees per frame
+///    best in step 3 (and lie farther than `matchRadius` from it) are refined in the same way,
+///    and one that then matches strictly more points wins: a turn of θ moves the rim by θ × the
+///    radius, so beyond about a degree per frame no translation alone matches the rim and the
+///    aliases score as the true translation in step 3. With a rotation hint (the previous
+///    frame's turn) the whole registration is repeated on the turned reference (see
+///    ``register(reference:moving:hint:rotationHint:)``). The rotation is about the centroid of
+///    the reference points, and `shift` is then the displacement of that centroid. Its
+///    precision is about σ√2 / (r_rms √n) rad for n matches of localisation noise σ per
+///    coordinate at an RMS distance r_rms from the centre (0.014° for 500 columns, σ = 0.035
+///    spacing, r_rms = 9 spacings). In situ particles turn by degrees over minutes; steps of a few degrees per frame
 ///    are found as long as the central columns still match after the translation search.
 public struct PointSetRegistration: Sendable, Codable, Equatable {
     /// Largest translation searched, px (nil: half the larger side of the bounding box of both
