@@ -179,3 +179,106 @@ final class TrackpyObjectiveTests: XCTestCase {
         XCTAssertGreaterThan(competing, 100)
     }
 }
+
+/// ``LAPLinker`` solves each step as a sparse assignment with one no-link cost per row; this
+/// checks that against Jaqaman's full block matrices (built as laptrack builds them, solved densely
+/// by ``LinearAssignment``) on random crowded series: identical links.
+final class LAPLinkerMatrixTests: XCTestCase {
+    /// Dense solution of a square matrix (+∞: forbidden): the column of each row.
+    static func dense(_ c: [[Double]]) throws -> [Int] {
+        try LinearAssignment.solve(c.flatMap { $0 }, rows: c.count, columns: c.count).columnForRow
+    }
+
+    /// Links of frames by the full (M + N)² frame matrices and the (2M + N1 + N2)² segment matrix.
+    static func jaqaman(_ frames: [[Point]], cutoff: Double, maxFrameDifference: Int) throws -> Set<LAPLinker.Link> {
+        typealias Spot = LAPLinker.Spot
+        let c2 = cutoff * cutoff
+        var links = Set<LAPLinker.Link>()
+        for t in 0..<(frames.count - 1) {
+            let a = frames[t], b = frames[t + 1], m = a.count, n = b.count
+            var d: [(Int, Int, Double)] = []
+            for i in 0..<m { for j in 0..<n where a[i].distanceSquared(b[j]) < c2 { d.append((i, j, a[i].distanceSquared(b[j]))) } }
+            guard !d.isEmpty else { continue }
+            let alt = 1.05 * d.map(\.2).max()!
+            let low = min(d.map(\.2).min()!, alt)
+            var c = [[Double]](repeating: [Double](repeating: .infinity, count: m + n), count: m + n)
+            for (i, j, v) in d { c[i][j] = v; c[m + j][n + i] = low }
+            for i in 0..<m { c[i][n + i] = alt }
+            for j in 0..<n { c[m + j][j] = alt }
+            for (i, j) in try dense(c).enumerated() where i < m && j < n {
+                links.insert(.init(source: Spot(frame: t, index: i), target: Spot(frame: t + 1, index: j)))
+            }
+        }
+        var next: [Spot: Spot] = [:], previous: [Spot: Spot] = [:]
+        for l in links { next[l.source] = l.target; previous[l.target] = l.source }
+        var segments: [(first: Spot, last: Spot)] = []
+        for (t, f) in frames.enumerated() {
+            for i in f.indices where previous[Spot(frame: t, index: i)] == nil {
+                var last = Spot(frame: t, index: i)
+                while let s = next[last] { last = s }
+                segments.append((Spot(frame: t, index: i), last))
+            }
+        }
+        func p(_ s: Spot) -> Point { frames[s.frame][s.index] }
+        let m = segments.count
+        var entries: [(row: Int, column: Int, cost: Double)] = []
+        for (i, s) in segments.enumerated() {
+            for (j, e) in segments.enumerated() where (1...maxFrameDifference).contains(e.first.frame - s.last.frame) {
+                let v = p(s.last).distanceSquared(p(e.first))
+                if v < c2 { entries.append((i, j, v)) }
+            }
+        }
+        var splitters: [Spot] = [], mergers: [Spot] = []
+        var splitEntries: [(Spot, Int, Double)] = [], mergeEntries: [(Int, Spot, Double)] = []
+        for (j, s) in segments.enumerated() where s.first.frame > 0 {
+            for k in frames[s.first.frame - 1].indices {
+                let q = Spot(frame: s.first.frame - 1, index: k), v = p(q).distanceSquared(p(s.first))
+                if v < c2 { splitEntries.append((q, j, v)); if !splitters.contains(q) { splitters.append(q) } }
+            }
+        }
+        for (i, s) in segments.enumerated() where s.last.frame + 1 < frames.count {
+            for k in frames[s.last.frame + 1].indices {
+                let q = Spot(frame: s.last.frame + 1, index: k), v = p(s.last).distanceSquared(p(q))
+                if v < c2 { mergeEntries.append((i, q, v)); if !mergers.contains(q) { mergers.append(q) } }
+            }
+        }
+        let n1 = splitters.count, n2 = mergers.count
+        entries += splitEntries.map { (m + splitters.firstIndex(of: $0.0)!, $0.1, $0.2) }
+        entries += mergeEntries.map { ($0.0, m + mergers.firstIndex(of: $0.1)!, $0.2) }
+        guard !entries.isEmpty else { return links }
+        let sorted = entries.map(\.cost).sorted()
+        let alt = 1.05 * sorted[Int((0.9 * Double(sorted.count - 1)).rounded(.down))]
+        let size = 2 * m + n1 + n2
+        var c = [[Double]](repeating: [Double](repeating: .infinity, count: size), count: size)
+        for e in entries { c[e.row][e.column] = e.cost; c[e.column + m + n1][e.row + m + n2] = alt }
+        for j in 0..<m { c[m + n1 + j][j] = alt; c[j][m + n2 + j] = alt }
+        for k in 0..<n2 { c[2 * m + n1 + k][m + k] = alt }
+        for k in 0..<n1 { c[m + k][2 * m + n2 + k] = alt }
+        for (r, col) in try dense(c).enumerated() where r < m + n1 && col < m + n2 {
+            links.insert(.init(source: r < m ? segments[r].last : splitters[r - m], target: col < m ? segments[col].first : mergers[col - m]))
+        }
+        return links
+    }
+
+    func testSparseEqualsFullMatrices() throws {
+        var rng = SplitMix64(seed: 21)
+        func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+        var joins = 0
+        for _ in 0..<60 {
+            // A few drifting points, some missed, in a small field: many competing candidates.
+            let base = (0..<6).map { _ in Point(x: 40 * uniform(), y: 40 * uniform()) }
+            let frames: [[Point]] = (0..<5).map { t in
+                base.compactMap { b in uniform() < 0.2 ? nil : Point(x: b.x + 3 * Double(t) + 4 * (uniform() - 0.5), y: b.y + 4 * (uniform() - 0.5)) }
+            }
+            let ours = Set(try LAPLinker(linkingMaxDistance: 8, gapClosingMaxDistance: 8, maxFrameDifference: 2,
+                                         splittingMaxDistance: 8, mergingMaxDistance: 8).link(frames))
+            let full = try Self.jaqaman(frames, cutoff: 8, maxFrameDifference: 2)
+            joins += ours.filter { $0.target.frame - $0.source.frame > 1 }.count
+                + Dictionary(grouping: ours, by: \.source).values.filter { $0.count > 1 }.count
+                + Dictionary(grouping: ours, by: \.target).values.filter { $0.count > 1 }.count
+            XCTAssertEqual(ours, full)
+        }
+        print("LAPLinker: 60 random 5-frame series, links identical to the full Jaqaman matrices (\(joins) gap closings, splits and merges)")
+        XCTAssertGreaterThan(joins, 20)
+    }
+}
