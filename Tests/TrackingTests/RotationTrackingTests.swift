@@ -111,8 +111,10 @@ final class RotationTrackingTests: XCTestCase {
     }
 
     /// The case: 0.5° per frame for 20 frames (10° in all). Link accuracy ≥ 0.995 and the
-    /// frame-to-frame rotation within 0.05° of the truth in every frame; the cumulative transform
-    /// maps the first frame onto every later one within 0.05 spacing.
+    /// frame-to-frame rotation within 0.05° of the truth in every frame, the cumulative rotation
+    /// within 0.1° (its error does not grow as a random walk: each frame's own orientation noise
+    /// enters two consecutive steps with opposite signs), and the cumulative transform maps the
+    /// first frame onto every later one within 0.05 spacing.
     func testHalfDegreePerFrame() throws {
         let s = Self.series(frames: 21, degreesPerFrame: 0.5, seed: 3)
         let o = try Self.track(s)
@@ -127,7 +129,7 @@ final class RotationTrackingTests: XCTestCase {
         print("measured frame-to-frame rotations, °: " + o.links.dropFirst().map { String(format: "%.3f", $0.rotation) }.joined(separator: " "))
         XCTAssertGreaterThanOrEqual(o.accuracy, 0.995)
         XCTAssertLessThanOrEqual(o.rotationError, 0.05)
-        XCTAssertLessThanOrEqual(o.cumulativeRotationError, 0.15)
+        XCTAssertLessThanOrEqual(o.cumulativeRotationError, 0.1)
         XCTAssertLessThanOrEqual(o.transformError, 0.05)
         for l in o.links { XCTAssertEqual(l.scale, 1) }
     }
