@@ -31,6 +31,6 @@ public enum DriftInput: Sendable, Equatable {
     /// Point-set registration, with this translation (px; e.g. from ``PhaseCorrelation`` of the
     /// images) as an extra candidate that also wins ties.
     case hint(Point)
-    /// Use this translation as it is, px.
+    /// Use this translation as it is, px (and no rotation or scale change for this frame).
     case known(Point)
 }

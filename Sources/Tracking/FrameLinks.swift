@@ -4,11 +4,22 @@ public struct FrameLinks: Sendable, Codable, Equatable {
     public var frame: Int
     /// Acquisition time, s.
     public var time: Double?
-    /// Translation of this frame relative to the previous linked frame, px (zero for the first).
+    /// Translation of this frame relative to the previous linked frame, px (zero for the first):
+    /// the displacement of the previous frame's centroid when there is a rotation.
     public var shift: Point
-    /// Cumulative drift relative to the first frame, px: corrected position = position − drift.
+    /// Cumulative drift relative to the first frame, px: the displacement of the first frame's
+    /// centroid (corrected position = position − drift when there is no rotation).
     public var drift: Point
-    /// The registration that produced `shift` (nil for the first frame or a known shift).
+    /// Rotation of this frame relative to the previous linked frame, degrees (positive turns +x
+    /// toward +y; 0 for the first frame, a known shift or when rotation is not estimated).
+    public var rotation: Double
+    /// Scale of this frame relative to the previous linked frame (1 unless scale is estimated).
+    public var scale: Double
+    /// Cumulative transform: position = transform(corrected position); its rotation (degrees) and
+    /// scale are those of this frame relative to the first, its translation is `drift`.
+    public var transform: SimilarityTransform
+    /// The registration that produced `shift` and `rotation` (nil for the first frame or a known
+    /// shift).
     public var registration: PointSetRegistration.Result?
     /// Track of each detection, in input order.
     public var trackIDs: [Int]

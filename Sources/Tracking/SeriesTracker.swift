@@ -38,7 +38,9 @@ public struct SeriesTracker: Sendable {
         frames.append(FrameRecord(frame: frame, time: time, shift: links.shift, drift: links.drift,
                                   registrationMatched: links.registration?.matched,
                                   registrationConfidence: links.registration?.confidence,
-                                  columns: detections.count, trackIDs: links.trackIDs, modelID: modelID))
+                                  columns: detections.count, trackIDs: links.trackIDs, modelID: modelID,
+                                  rotation: links.rotation, cumulativeRotation: links.transform.rotation,
+                                  scale: links.scale, cumulativeScale: links.transform.scale))
         return links
     }
 
@@ -93,6 +95,13 @@ public struct FrameRecord: Sendable, Codable, Equatable {
     /// Track of each detection.
     public var trackIDs: [Int]
     public var modelID: String?
+    /// Rotation relative to the previous frame and to the first frame, degrees (positive turns +x
+    /// toward +y), and the scale relative to both (nil in records saved before they were
+    /// estimated). See ``FrameLinks/rotation`` and ``FrameLinks/transform``.
+    public var rotation: Double? = nil
+    public var cumulativeRotation: Double? = nil
+    public var scale: Double? = nil
+    public var cumulativeScale: Double? = nil
 }
 
 /// One observation of a track.

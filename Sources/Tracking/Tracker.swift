@@ -4,9 +4,12 @@ import StemCore
 
 /// Online linking of fitted columns through a series, one frame at a time as frames arrive.
 ///
-/// For each frame: (1) the translation relative to the previous frame comes from point-set
-/// registration of the column positions (``PointSetRegistration``, optionally hinted by image
-/// ``PhaseCorrelation``) and is added to the cumulative drift; (2) drift-corrected positions are
+/// For each frame: (1) the translation and rotation relative to the previous frame come from
+/// point-set registration of the column positions (``PointSetRegistration``, optionally hinted by
+/// image ``PhaseCorrelation``) and are composed with the cumulative transform (`transform`: frame
+/// position = transform(corrected position), a ``SimilarityTransform`` about the centroid of the
+/// first frame, whose translation is the cumulative drift); (2) drift-corrected positions (the
+/// inverse transform of the frame positions: translation, rotation and any scale undone) are
 /// linked to the active tracks and to tracks missed in up to `maxGap` frames by a globally optimal
 /// assignment on the gated cost graph (``GatedAssignment``: cost d² + gap penalty + optional
 /// cross-section term, no-link cost = gate² + the largest penalties, so every gated link is
@@ -21,6 +24,12 @@ import StemCore
 /// max(`maxGap`, `persistence` − 1) frames, when everything about their frame is known; call
 /// ``finish()`` after the last frame. The offline analysis (``SeriesTracker``) recomputes events
 /// from hidden-Markov-smoothed counts instead.
+///
+/// Peers: with `gateRadius` = search_range, `maxGap` = memory, `gapCostFraction` = 0, no
+/// cross-section term and ``DriftInput/known(_:)`` zero drift, the links are those of trackpy's
+/// `link(search_range, memory)` (Crocker & Grier, J. Colloid Interface Sci. 179 (1996) 298:
+/// minimal Σ d² + search_range² per unlinked particle; tested on trackpy's own reference). For
+/// TrackMate's two-step LAP tracker with gap closing, splitting and merging see ``LAPLinker``.
 ///
 /// All state is plain values (`Codable`), bounded by the active tracks and the lag window, so a
 /// tracker can be saved and rebuilt after a restart. Ties are broken by index order throughout:
@@ -52,8 +61,17 @@ public struct Tracker: Sendable, Codable, Equatable {
     public private(set) var nextTrackID = 0
     public private(set) var firstFrame: Int?
     public private(set) var lastFrame: Int?
-    /// Cumulative drift of the last frame, px.
-    public private(set) var drift: Point = .zero
+    /// Cumulative transform of the last frame: position in the frame = transform(drift-corrected
+    /// position). About the centroid of the first frame's columns.
+    public private(set) var transform: SimilarityTransform = .identity
+    /// Cumulative drift of the last frame, px: the translation of `transform` (the displacement of
+    /// the first frame's centroid).
+    public var drift: Point { transform.translation }
+    /// Cumulative rotation of the last frame relative to the first, degrees.
+    public var rotation: Double { transform.rotation }
+    /// Rotation of the last frame relative to the one before, degrees: the rotation hint of the
+    /// next registration (a steady turn is expected to go on).
+    public private(set) var lastRotationStep: Double = 0
     /// Spacing in use, px.
     public private(set) var spacing: Double?
     /// Raw positions of the last frame (the reference of the next registration).
@@ -72,11 +90,63 @@ public struct Tracker: Sendable, Codable, Equatable {
         self.settings = settings
     }
 
+    enum CodingKeys: String, CodingKey {
+        case settings, tracks, nextTrackID, firstFrame, lastFrame, drift, transform, lastRotationStep, spacing, previousPositions,
+             pendingEvents, recentTimes, endedObservations
+    }
+
+    /// Decodes a saved state; states saved before rotation was estimated (a `drift` and no
+    /// `transform`) continue as the pure translation by that drift.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        settings = try c.decode(TrackerSettings.self, forKey: .settings)
+        tracks = try c.decode([TrackState].self, forKey: .tracks)
+        nextTrackID = try c.decode(Int.self, forKey: .nextTrackID)
+        firstFrame = try c.decodeIfPresent(Int.self, forKey: .firstFrame)
+        lastFrame = try c.decodeIfPresent(Int.self, forKey: .lastFrame)
+        spacing = try c.decodeIfPresent(Double.self, forKey: .spacing)
+        previousPositions = try c.decode([Point].self, forKey: .previousPositions)
+        if let t = try c.decodeIfPresent(SimilarityTransform.self, forKey: .transform) {
+            transform = t
+        } else {
+            // A pure translation is the same about any centre: take the last frame's centroid,
+            // drift-corrected, so that later rotations turn about the particle.
+            let drift = try c.decodeIfPresent(Point.self, forKey: .drift) ?? .zero
+            var centre = Point.zero
+            for p in previousPositions { centre = centre + p }
+            if !previousPositions.isEmpty { centre = (1 / Double(previousPositions.count)) * centre - drift }
+            transform = SimilarityTransform(centre: centre, translation: drift)
+        }
+        lastRotationStep = try c.decodeIfPresent(Double.self, forKey: .lastRotationStep) ?? 0
+        pendingEvents = try c.decode([TrackEvent].self, forKey: .pendingEvents)
+        recentTimes = try c.decode([FrameTime].self, forKey: .recentTimes)
+        endedObservations = try c.decode([Int: Int].self, forKey: .endedObservations)
+    }
+
+    /// Encodes the state (with `drift` as well as `transform`, so that readers that know only the
+    /// drift still decode it).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(settings, forKey: .settings)
+        try c.encode(tracks, forKey: .tracks)
+        try c.encode(nextTrackID, forKey: .nextTrackID)
+        try c.encodeIfPresent(firstFrame, forKey: .firstFrame)
+        try c.encodeIfPresent(lastFrame, forKey: .lastFrame)
+        try c.encode(drift, forKey: .drift)
+        try c.encode(transform, forKey: .transform)
+        try c.encode(lastRotationStep, forKey: .lastRotationStep)
+        try c.encodeIfPresent(spacing, forKey: .spacing)
+        try c.encode(previousPositions, forKey: .previousPositions)
+        try c.encode(pendingEvents, forKey: .pendingEvents)
+        try c.encode(recentTimes, forKey: .recentTimes)
+        try c.encode(endedObservations, forKey: .endedObservations)
+    }
+
     /// Lag of the online events, frames.
     public var eventLag: Int { max(settings.maxGap, settings.persistence - 1) }
 
-    /// Gate radius in use, px.
-    public var gate: Double { settings.gateFraction * (spacing ?? 10) }
+    /// Gate radius in use, px: `gateRadius`, else `gateFraction` × spacing.
+    public var gate: Double { settings.gateRadius ?? settings.gateFraction * (spacing ?? 10) }
 
     /// Links one frame. `frame` must increase from call to call (gaps in the numbering are
     /// allowed and count as missed frames).
@@ -90,23 +160,30 @@ public struct Tracker: Sendable, Codable, Equatable {
         if spacing == nil { spacing = settings.spacing ?? medianNearestNeighbourDistance(raw) }
 
         // 1. Registration.
-        var shift = Point.zero
+        var step = SimilarityTransform.identity
         var registration: PointSetRegistration.Result? = nil
         if lastFrame != nil {
             switch driftInput {
-            case .known(let s): shift = s
+            case .known(let s): step = .translation(s)
             case .estimate, .hint:
                 var hint: Point? = nil
                 if case .hint(let h) = driftInput { hint = h }
                 var reg = settings.registration
                 if reg.matchRadius == nil, let s = spacing { reg.matchRadius = 0.3 * s }
-                let r = reg.register(reference: previousPositions, moving: raw, hint: hint)
+                let r = reg.register(reference: previousPositions, moving: raw, hint: hint, rotationHint: lastRotationStep)
                 registration = r
-                shift = r.shift
+                step = r.transform
             }
+        } else if transform == .identity, !raw.isEmpty {
+            // The cumulative transform turns about the first frame's centroid.
+            var c = Point.zero
+            for p in raw { c = c + p }
+            transform.centre = (1 / Double(raw.count)) * c
         }
-        drift = drift + shift
-        let corrected = raw.map { $0 - drift }
+        let shift = step.translation
+        lastRotationStep = step.rotation
+        transform = step.after(transform)
+        let corrected = raw.map { transform.inverse($0) }
         if firstFrame == nil { firstFrame = t }
         recentTimes.append(FrameTime(frame: t, time: time))
 
@@ -206,7 +283,8 @@ public struct Tracker: Sendable, Codable, Equatable {
         lastFrame = t
         let keepFrom = t - eventLag - settings.maxGap - 2
         recentTimes.removeAll { $0.frame < keepFrom }
-        return FrameLinks(frame: t, time: time, shift: shift, drift: drift, registration: registration, trackIDs: trackIDs,
+        return FrameLinks(frame: t, time: time, shift: shift, drift: drift, rotation: step.rotation, scale: step.scale,
+                          transform: transform, registration: registration, trackIDs: trackIDs,
                           corrected: corrected, gaps: gaps, linkDistances: distances, started: started, ended: ended,
                           events: events, largestComponent: largest)
     }

@@ -8,6 +8,12 @@ public struct TrackerSettings: Sendable, Codable, Equatable {
     /// Gate radius as a fraction of the spacing (default 0.5: a column can only be linked to the
     /// closest lattice site after drift correction).
     public var gateFraction: Double = 0.5
+    /// Absolute gate radius, px; when set it replaces `gateFraction` × spacing (default nil). A
+    /// column farther than this from a track's last drift-corrected position cannot continue it,
+    /// and ending a track costs gate² (with `gapCostFraction` = 0 and no cross-section term): the
+    /// `search_range` of trackpy's `link` (Crocker & Grier, J. Colloid Interface Sci. 179 (1996)
+    /// 298), whose unlinked particles also cost search_range² each; see ``Tracker``.
+    public var gateRadius: Double? = nil
     /// Extra cost per missed frame of a gap link, as a fraction of gate² (default 0.1: an active
     /// track beats a lost one at the same distance).
     public var gapCostFraction: Double = 0.1
@@ -28,6 +34,7 @@ public struct TrackerSettings: Sendable, Codable, Equatable {
         if maxGap < 0 { throw .invalidValue("maximum gap must be ≥ 0 frames (got \(maxGap))") }
         if let s = spacing, !(s > 0 && s.isFinite) { throw .invalidValue("spacing must be a positive number of px (got \(s))") }
         if !(gateFraction > 0 && gateFraction.isFinite) { throw .invalidValue("gate fraction must be positive (got \(gateFraction))") }
+        if let g = gateRadius, !(g > 0 && g.isFinite) { throw .invalidValue("gate radius must be a positive number of px (got \(g))") }
         if !(gapCostFraction >= 0 && gapCostFraction.isFinite) { throw .invalidValue("gap cost must be ≥ 0 (got \(gapCostFraction))") }
         if !(crossSectionWeight >= 0 && crossSectionWeight.isFinite) { throw .invalidValue("cross-section weight must be ≥ 0 (got \(crossSectionWeight))") }
         if persistence < 1 { throw .invalidValue("persistence must be ≥ 1 frame (got \(persistence))") }
