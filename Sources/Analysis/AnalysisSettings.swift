@@ -27,8 +27,12 @@ public struct AnalysisSettings: Sendable, Codable, Equatable {
     public var structure: StructureSettings? = StructureSettings()
 
     public struct Counting: Sendable, Codable, Equatable {
+        /// Count atoms (else columns have no counts, and nothing is smoothed).
+        public var enabled = true
         /// Frames pooled for the counting model.
         public var window = 20
+        /// Use exactly this many mixture components (nil: chosen by ICL).
+        public var components: Int? = nil
         /// The model is refitted when its log-likelihood per value falls this many standard errors below the pool's.
         public var refitThreshold = 5.0
         /// Largest number of mixture components tried (nil: the counter's default).
@@ -54,6 +58,7 @@ public struct AnalysisSettings: Sendable, Codable, Equatable {
     public func validate() throws(AnalysisError) {
         if counting.window < 1 { throw .invalidSetting("count window must be ≥ 1 frame (got \(counting.window))") }
         if let k = counting.maxComponents, k < 1 { throw .invalidSetting("maximum components must be ≥ 1 (got \(k))") }
+        if let k = counting.components, k < 1 { throw .invalidSetting("components must be ≥ 1 (got \(k))") }
         if smoothing.lag < 0 { throw .invalidSetting("smoothing lag must be ≥ 0 frames (got \(smoothing.lag))") }
         if !(smoothing.stayProbability > 0 && smoothing.stayProbability < 1) {
             throw .invalidSetting("stay probability must lie strictly between 0 and 1 (got \(smoothing.stayProbability))")

@@ -68,6 +68,7 @@ public struct Pipeline: Sendable {
             s.counter.window = settings.counting.window
             s.counter.refitThreshold = settings.counting.refitThreshold
             s.counter.counter.maxComponents = settings.counting.maxComponents
+            s.counter.counter.components = settings.counting.components
             s.tracker.settings = settings.linking
             s.smoother.lag = settings.smoothing.lag
             s.smoother.enabled = settings.smoothing.enabled
@@ -76,6 +77,7 @@ public struct Pipeline: Sendable {
         } else {
             var counter = MixtureCounter()
             counter.maxComponents = settings.counting.maxComponents
+            counter.components = settings.counting.components
             let tracker: Tracker
             do { tracker = try Tracker(settings: settings.linking) } catch { throw .invalidSetting(error.description) }
             changedSettings = []
@@ -120,13 +122,15 @@ public struct Pipeline: Sendable {
         let px = fit.pixelSize
         out.crossSections = fit.columns.map { $0.crossSection(pixelSize: px) }
         var rawCounts: [Int]? = nil
-        do {
-            let r = try state.counter.count(frame: out.crossSections)
-            rawCounts = r.counts
-            out.model = r.model
-            out.modelChanged = r.refitted
-        } catch {
-            out.stageFailures["counting"] = "\(error)"
+        if settings.counting.enabled {
+            do {
+                let r = try state.counter.count(frame: out.crossSections)
+                rawCounts = r.counts
+                out.model = r.model
+                out.modelChanged = r.refitted
+            } catch {
+                out.stageFailures["counting"] = "\(error)"
+            }
         }
         out.rawCounts = rawCounts
         let t2 = clock()

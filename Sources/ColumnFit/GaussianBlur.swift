@@ -46,9 +46,4 @@ enum GaussianBlur {
         }
         return out
     }
-
-    /// Standard deviation of white noise of unit variance after smoothing with `sigma` px.
-    static func noiseGain(sigma: Double) -> Double {
-        sigma > 0 ? 1 / (2 * sqrt(Double.pi) * sigma) : 1
-    }
 }

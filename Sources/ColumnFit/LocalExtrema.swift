@@ -26,36 +26,4 @@ enum LocalExtrema {
         out.sort { image[$0] != image[$1] ? image[$0] > image[$1] : $0 < $1 }
         return out
     }
-
-    /// Minimum over the square window of half-size `r` (separable, monotone-queue, O(N)).
-    static func minimumFilter(_ image: [Double], width: Int, height: Int, radius r: Int) -> [Double] {
-        func line(_ get: (Int) -> Double, _ n: Int, _ set: (Int, Double) -> Void) {
-            var dq: [Int] = []
-            dq.reserveCapacity(2 * r + 2)
-            var head = 0
-            var next = 0
-            for i in 0..<n {
-                // Window [i - r, i + r].
-                while next < n && next <= i + r {
-                    let v = get(next)
-                    while dq.count > head && get(dq[dq.count - 1]) >= v { dq.removeLast() }
-                    dq.append(next)
-                    next += 1
-                }
-                while dq[head] < i - r { head += 1 }
-                set(i, get(dq[head]))
-                if head > 64 { dq.removeFirst(head); head = 0 }
-            }
-        }
-        var tmp = image
-        for y in 0..<height {
-            let row = y * width
-            line({ image[row + $0] }, width) { tmp[row + $0] = $1 }
-        }
-        var out = tmp
-        for x in 0..<width {
-            line({ tmp[$0 * width + x] }, height) { out[$0 * width + x] = $1 }
-        }
-        return out
-    }
 }

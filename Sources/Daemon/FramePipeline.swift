@@ -71,7 +71,7 @@ public struct FramePipeline: Sendable {
                                  readSeconds: Double) -> FrameResult {
         let acquired = file.modified
         let a = pipeline.analyze(frame, time: acquired)
-        var record = TrajectoryStore.FrameRecord(frame: a.frame, path: identity, contentHash: contentHash, fileSize: file.size,
+        var record = FrameRecord(frame: a.frame, path: identity, contentHash: contentHash, fileSize: file.size,
                                                  modified: file.modified, acquiredAt: acquired,
                                                  temperature: temperatureLog?.temperature(at: acquired),
                                                  imageWidth: frame.width, imageHeight: frame.height,
@@ -86,7 +86,7 @@ public struct FramePipeline: Sendable {
     }
 
     /// The store's records of one analysed frame (`record` holds the file's side).
-    static func result(of a: FrameAnalysis, record base: TrajectoryStore.FrameRecord, readSeconds: Double,
+    static func result(of a: FrameAnalysis, record base: FrameRecord, readSeconds: Double,
                        state: Data?) -> FrameResult {
         var record = base
         let revisions = a.revisions.map { CountRevision(frame: $0.frame, index: $0.index, count: $0.count, final: $0.final) }
@@ -104,6 +104,8 @@ public struct FramePipeline: Sendable {
         record.converged = fit.converged
         record.driftX = a.links?.drift.x
         record.driftY = a.links?.drift.y
+        record.rotation = a.links?.transform.rotation
+        record.scale = a.links?.transform.scale
         record.modelID = a.rawCounts == nil ? nil : a.model?.id
         record.timings.total = readSeconds + (record.timings.fit ?? 0) + (record.timings.count ?? 0) + (record.timings.track ?? 0)
         var warnings = fit.warnings
@@ -174,7 +176,7 @@ public struct FramePipeline: Sendable {
         record.status = .failed
         record.error = reason
         record.background = nil; record.sharedWidth = nil; record.modelID = nil
-        record.driftX = nil; record.driftY = nil
+        record.driftX = nil; record.driftY = nil; record.rotation = nil; record.scale = nil
         // The model stays: later frames counted with it refer to it.
         return FrameResult(frame: record, events: result.events.filter { $0.frame < record.frame },
                            model: result.model, resumeState: result.resumeState,
@@ -184,7 +186,7 @@ public struct FramePipeline: Sendable {
     /// A file that could not be read: recorded as failed with its reason.
     public mutating func failedFile(_ file: FileState?, path: String, reason: String, contentHash: String) -> FrameResult {
         let a = pipeline.skip(reason: reason, time: file?.modified)
-        var record = TrajectoryStore.FrameRecord(frame: a.frame, path: path, contentHash: contentHash, fileSize: file?.size,
+        var record = FrameRecord(frame: a.frame, path: path, contentHash: contentHash, fileSize: file?.size,
                                                  modified: file?.modified, status: .failed, error: reason)
         record.device = file?.device
         record.inode = file?.inode

@@ -93,13 +93,14 @@ public enum StoreTables {
     public static func frames(_ frames: [FrameRecord], seriesStart: Double?) -> ResultTable {
         ResultTable(headers: [
             "frame", "time_s", "acquired", "temperature", "status", "columns", "atoms", "mean_cross_section",
-            "drift_x", "drift_y", "model", "t_total_s", "t_store_s", "file", "error",
+            "drift_x", "drift_y", "model", "t_total_s", "t_store_s", "file", "error", "rotation_deg", "scale",
         ], rows: frames.map { f in
             [
                 .int(f.frame), relative(f.acquiredAt, seriesStart), .time(f.acquiredAt), .number(f.temperature, digits: 6),
                 .text(f.status.rawValue), .int(f.columnCount), .integer(f.atoms), .number(f.meanCrossSection),
                 .fixed(f.driftX, places: 3), .fixed(f.driftY, places: 3), .string(f.modelID),
                 .fixed(f.timings.total, places: 4), .fixed(f.timings.store, places: 4), .text(f.path), .string(f.error),
+                .fixed(f.rotation, places: 4), .fixed(f.scale, places: 6),
             ]
         })
     }

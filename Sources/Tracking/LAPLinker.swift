@@ -1,3 +1,4 @@
+import StemCore
 /// Offline linking of a whole series of point sets by two rounds of linear assignment (LAP), as in
 /// Jaqaman et al., Nat. Methods 5 (2008) 695, with the cost conventions of TrackMate's LAP tracker
 /// (Tinevez et al., Methods 115 (2017) 80) in the form laptrack reproduces it (Fukai & Kawaguchi,

@@ -13,7 +13,7 @@ import StemCore
 /// ```
 public struct SeriesTracker: Sendable {
     public private(set) var tracker: Tracker
-    public private(set) var frames: [FrameRecord] = []
+    public private(set) var frames: [LinkedFrame] = []
     private var points: [Int: [TrackPoint]] = [:]
     /// Largest count change per frame in the hidden Markov model.
     public var maxCountJump = 2
@@ -35,7 +35,7 @@ public struct SeriesTracker: Sendable {
                                                       xCorrected: links.corrected[j].x, yCorrected: links.corrected[j].y,
                                                       crossSection: d.crossSection, count: d.count, modelID: modelID))
         }
-        frames.append(FrameRecord(frame: frame, time: time, shift: links.shift, drift: links.drift,
+        frames.append(LinkedFrame(frame: frame, time: time, shift: links.shift, drift: links.drift,
                                   registrationMatched: links.registration?.matched,
                                   registrationConfidence: links.registration?.confidence,
                                   columns: detections.count, trackIDs: links.trackIDs, modelID: modelID,
@@ -82,7 +82,7 @@ public struct SeriesTracker: Sendable {
 }
 
 /// One linked frame of a series.
-public struct FrameRecord: Sendable, Codable, Equatable {
+public struct LinkedFrame: Sendable, Codable, Equatable {
     public var frame: Int
     public var time: Double?
     /// Translation relative to the previous frame and cumulative drift, px.
@@ -136,7 +136,7 @@ public struct ColumnTrack: Sendable, Codable, Equatable {
 
 /// The result of offline tracking.
 public struct TrackedSeries: Sendable, Codable, Equatable {
-    public var frames: [FrameRecord]
+    public var frames: [LinkedFrame]
     public var tracks: [ColumnTrack]
     public var events: [TrackEvent]
     /// Spacing used by the tracker, px.
@@ -160,9 +160,9 @@ public struct EventDetector: Sendable {
     public var neighbourDistance: Double
     public init(neighbourDistance: Double) { self.neighbourDistance = neighbourDistance }
 
-    public func events(tracks: [ColumnTrack], frames: [FrameRecord]) -> [TrackEvent] {
+    public func events(tracks: [ColumnTrack], frames: [LinkedFrame]) -> [TrackEvent] {
         guard let first = frames.first?.frame, let last = frames.last?.frame else { return [] }
-        var next: [Int: FrameRecord] = [:]
+        var next: [Int: LinkedFrame] = [:]
         for k in 0..<(frames.count - 1) { next[frames[k].frame] = frames[k + 1] }
         var out: [TrackEvent] = []
         for t in tracks where !t.points.isEmpty {

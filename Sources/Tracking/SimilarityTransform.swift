@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// A rotation, isotropic scale change and translation of the image plane about a centre, px:
 ///

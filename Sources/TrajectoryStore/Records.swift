@@ -89,6 +89,10 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     /// Cumulative stage drift of this frame relative to the first, px.
     public var driftX: Double?
     public var driftY: Double?
+    /// Cumulative rotation of this frame relative to the first, degrees (positive turns +x toward
+    /// +y), and the cumulative scale (1: none); nil when not linked.
+    public var rotation: Double? = nil
+    public var scale: Double? = nil
     /// Counting model that counted the frame's columns (``CountingModelRecord/id``).
     public var modelID: String?
     public var timings: StageTimings
@@ -187,14 +191,6 @@ public struct CountRevision: Codable, Sendable, Equatable {
     public init(frame: Int, index: Int, count: Int, final: Bool) {
         self.frame = frame; self.index = index; self.count = count; self.final = final
     }
-}
-
-/// A column as read back from the store, with the frame it belongs to.
-public struct StoredColumn: Codable, Sendable, Equatable {
-    public var frame: Int
-    /// Index of the column in its frame.
-    public var index: Int
-    public var column: ColumnRecord
 }
 
 /// Something that changed in the series (see the Tracking module's `TrackEvent`).

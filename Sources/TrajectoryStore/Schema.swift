@@ -86,11 +86,14 @@ public enum StoreSchema {
     /// count (revised for `lag` frames, then final), `raw_count` the counting model's count and
     /// `count_final` 0 while the count may still be revised (NULL or 1: final); `frames.counts_pending`
     /// the number of the frame's columns whose count is not final (a frame's tracks are copied to
-    /// the track index only once it is 0).
+    /// the track index only once it is 0); `frames.rotation` (degrees) and `frames.scale`, the
+    /// frame's cumulative rotation and scale relative to the first (with `drift_x`, `drift_y`).
     static let smoothing = """
         ALTER TABLE columns ADD COLUMN raw_count INTEGER;
         ALTER TABLE columns ADD COLUMN count_final INTEGER;
         ALTER TABLE frames ADD COLUMN counts_pending INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE frames ADD COLUMN rotation REAL;
+        ALTER TABLE frames ADD COLUMN scale REAL;
         CREATE INDEX frames_counts_pending ON frames(id) WHERE counts_pending > 0;
         """
 

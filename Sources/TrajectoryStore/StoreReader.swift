@@ -547,6 +547,8 @@ public final class StoreReader: Sendable {
         f.inode = row["inode"]
         f.changed = row["ctime"]
         f.quality = row["quality"]
+        f.rotation = row["rotation"]
+        f.scale = row["scale"]
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]

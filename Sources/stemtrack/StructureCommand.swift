@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import AtomCount
 import ColumnFit
@@ -104,20 +105,23 @@ struct StructureCommand: AsyncParsableCommand {
         pages = try readFramePages(path)
         guard page >= 0 && page < pages.count else { throw RuntimeError("\(path) has \(pages.count) page(s); --page \(page) does not exist") }
         let image = pages[page]
-        let fs = self.fit.settings
-        let fit = try ColumnFitter(settings: fs).fit(image)
-        let px = fit.pixelSize
-        var counts: [Int]? = nil
-        if !noCount {
-            var counter = MixtureCounter()
-            counter.components = components
-            do { counts = try counter.count(fit.columns.map { $0.crossSection(pixelSize: px) }).counts }
-            catch { FileHandle.standardError.write(Data("counting failed (\(error)); continuing without counts\n".utf8)) }
+        // The series pipeline on one frame: fit → count → structure (nothing to link or smooth).
+        var settings = AnalysisSettings()
+        settings.fit = self.fit.settings
+        settings.counting.enabled = !noCount
+        settings.counting.components = components
+        settings.smoothing.enabled = false
+        settings.structure = StructureSettings(crystal: configuredCrystal, pixelSize: self.fit.pixelSize)
+        var pipeline: Pipeline
+        do { pipeline = try Pipeline(settings: settings) } catch { throw RuntimeError(error.description) }
+        let a = pipeline.analyze(image, time: nil)
+        guard let fit = a.fit else { throw RuntimeError("\(path): \(a.failure ?? "the fit failed")") }
+        if let why = a.stageFailures["counting"] {
+            FileHandle.standardError.write(Data("counting failed (\(why)); continuing without counts\n".utf8))
         }
-        let columns = fit.columns.enumerated().map { i, c in StructureColumn(x: c.x, y: c.y, count: counts?[i]) }
-        let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: px))
-        let st: FrameStructure
-        do { st = try analyzer.analyze(columns) } catch { throw RuntimeError("\(path): \(error)") }
+        let px = fit.pixelSize
+        let columns = fit.columns.enumerated().map { i, c in StructureColumn(x: c.x, y: c.y, count: a.counts[i]) }
+        guard let st = a.structure else { throw RuntimeError("\(path): \(a.stageFailures["structure"] ?? "no structure")") }
         if let svg {
             let text = try StructureOverlay.svg(frame: image, columns: columns, structure: st,
                                                 title: URL(fileURLWithPath: path).lastPathComponent)
@@ -183,7 +187,7 @@ struct StructureCommand: AsyncParsableCommand {
         guard !stored.isEmpty else { throw RuntimeError("\(path): no analysed frames\(frames.map { " in \($0)" } ?? "")") }
         var rows: [String] = []
         var families = Set<String>()
-        var results: [(TrajectoryStore.FrameRecord, FrameStructure?)] = []
+        var results: [(FrameRecord, FrameStructure?)] = []
         let progress = stored.count > 20
         let analyzer = try StructureAnalyzer(settings: StructureSettings(crystal: configuredCrystal, pixelSize: self.fit.pixelSize))
         for (n, f) in stored.enumerated() {

@@ -18,7 +18,8 @@ struct Track: AsyncParsableCommand {
               tracks.csv   the columns, as 'stemtrack export columns' writes them (count = smoothed \
             count, raw_count = the counting model's)
               events.csv   as 'stemtrack export events' (appear, vanish, count_change, hop, merge, split, facets)
-              drift.csv    frame,file,drift_x,drift_y,columns,model (cumulative drift, px)
+              drift.csv    frame,file,drift_x,drift_y,rotation_deg,scale,columns,model (cumulative drift, px; \
+            rotation and scale relative to the first frame)
               summary.json frames, failures, tracks, events by kind, counting models, settings
             Frames that cannot be read or fitted are kept as failed frames (listed in summary.json). \
             Options as for 'stemtrack process'. Example:
@@ -56,10 +57,11 @@ struct Track: AsyncParsableCommand {
         let reader: StoreReader
         do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(db): \(error)") }
         let frames = try reader.frames()
-        var drift = "frame,file,drift_x,drift_y,columns,model\n"
+        var drift = "frame,file,drift_x,drift_y,rotation_deg,scale,columns,model\n"
         func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
         for fr in frames where fr.status == .ok {
-            drift += [String(fr.frame), fr.path, f(fr.driftX), f(fr.driftY), String(fr.columnCount), fr.modelID ?? ""]
+            drift += [String(fr.frame), fr.path, f(fr.driftX), f(fr.driftY), f(fr.rotation), f(fr.scale), String(fr.columnCount),
+                      fr.modelID ?? ""]
                 .joined(separator: ",") + "\n"
         }
         let events = try reader.events(StoreFilter())

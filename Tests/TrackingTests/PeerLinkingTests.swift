@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 import TestSupport
 @testable import Tracking
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 import Simulation
 @testable import Tracking
 import XCTest
