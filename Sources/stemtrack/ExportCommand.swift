@@ -23,23 +23,13 @@ struct ExportCommand: ParsableCommand {
         subcommands: [Columns.self, Events.self, Facets.self])
 
     struct Common: ParsableArguments {
-        @Option(help: "Trajectory store (SQLite file written by the pipeline).")
-        var db: String
+        @OptionGroup var selection: StoreSelection
 
         @Option(help: "Output format: csv or json.")
         var format: OutputFormat = .csv
 
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
         var output: String?
-
-        @Option(help: "Frames A:B, 0-based acquisition order, inclusive.")
-        var frames: String?
-
-        @Option(help: "Acquisition time A:B, seconds since the first frame or ISO 8601 instants.")
-        var time: String?
-
-        @Option(help: "Temperature A:B, °C.")
-        var temperature: String?
 
         @Option(help: "Region x0,y0,x1,y1, px.")
         var region: String?
@@ -49,7 +39,6 @@ struct ExportCommand: ParsableCommand {
         }
 
         func open() throws -> (StoreReader, StoreFilter) {
-            let selection = StoreSelection(db: db, frames: frames, time: time, temperature: temperature)
             let reader = try selection.open()
             var filter = try selection.filter(reader)
             filter.region = try region.map(StoreRange.region)

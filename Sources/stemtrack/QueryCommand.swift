@@ -24,17 +24,7 @@ struct QueryCommand: ParsableCommand {
 
     /// The store, the frame selection and the output shared by every query.
     struct Common: ParsableArguments {
-        @Option(help: "Trajectory store (SQLite file written by the pipeline).")
-        var db: String
-
-        @Option(help: "Frames A:B, 0-based acquisition order, inclusive.")
-        var frames: String?
-
-        @Option(help: "Acquisition time A:B, seconds since the first frame or ISO 8601 instants.")
-        var time: String?
-
-        @Option(help: "Temperature A:B, °C.")
-        var temperature: String?
+        @OptionGroup var selection: StoreSelection
 
         @Option(help: "Output format: table, csv or json.")
         var format: OutputFormat = .table
@@ -42,7 +32,6 @@ struct QueryCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
         var output: String?
 
-        var selection: StoreSelection { StoreSelection(db: db, frames: frames, time: time, temperature: temperature) }
         func open() throws -> StoreReader { try selection.open() }
         func filter(_ reader: StoreReader) throws -> StoreFilter { try selection.filter(reader) }
 
@@ -130,11 +119,11 @@ struct QueryCommand: ParsableCommand {
         @OptionGroup var common: Common
 
         func run() throws {
-            guard common.time == nil, common.temperature == nil else {
+            guard common.selection.time == nil, common.selection.temperature == nil else {
                 throw ValidationError("'query track' selects frames with --frames only")
             }
             let reader = try common.open()
-            let range = try common.frames.map { try StoreRange.ints($0, name: "--frames") }
+            let range = try common.selection.frames.map { try StoreRange.ints($0, name: "--frames") }
             let points = try reader.track(id, frames: range, withTimes: true)
             guard !points.isEmpty else { throw StoreCommandError("no observations of track \(id)" + (range == nil ? "" : " in those frames")) }
             try common.emit(StoreTables.trackHistory(points, seriesStart: try reader.seriesStart()))
@@ -233,10 +222,18 @@ struct QueryCommand: ParsableCommand {
 }
 
 /// The store and the frame selection of a query or export.
-struct StoreSelection {
+/// The store and the frames selected from it, for every command that reads a store.
+struct StoreSelection: ParsableArguments {
+    @Option(help: "Trajectory store (SQLite file written by the pipeline).")
     var db: String
+
+    @Option(help: "Frames A:B, 0-based acquisition order, inclusive.")
     var frames: String?
+
+    @Option(help: "Acquisition time A:B, seconds since the first frame or ISO 8601 instants.")
     var time: String?
+
+    @Option(help: "Temperature A:B, °C.")
     var temperature: String?
 
     func open() throws -> StoreReader {
