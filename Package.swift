@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "StemCore"),
         // Pipeline stages, data flowing one way.
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
+        // Microscope files behind one frame source: TIFF, DigitalMicrograph DM3/DM4, Velox EMD.
+        .target(name: "FrameFormats", dependencies: ["TIFFFrame"]),
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke", "StemCore"]),
         .target(name: "AtomCount", dependencies: ["StemCore"]),
         .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount", "StemCore"]),
@@ -95,6 +97,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["StemCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TIFFFrameTests", dependencies: ["TIFFFrame", "TestSupport"]),
+        .testTarget(name: "FrameFormatsTests", dependencies: ["FrameFormats", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "ColumnFitTests", dependencies: ["ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "AtomCountTests", dependencies: ["AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "ColumnFit", "AtomCount", "Simulation", "TIFFFrame", "TestSupport"]),

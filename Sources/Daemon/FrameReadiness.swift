@@ -28,8 +28,9 @@ public struct FrameReadiness: Sendable {
     /// Errors worth waiting for: the writer may still be writing.
     static func mayStillBeWriting(_ e: FrameReadError) -> Bool {
         switch e {
-        case .emptyFile, .truncated, .corrupt, .notTIFF: return true
-        case .fileNotFound, .unsupportedColor, .unsupportedSampleType, .notRegularFile, .unreadable, .tooLarge: return false
+        case .emptyFile, .truncated, .corrupt, .notTIFF, .corruptFile, .unknownFormat: return true
+        case .fileNotFound, .unsupportedColor, .unsupportedSampleType, .notRegularFile, .unreadable, .tooLarge,
+             .unsupportedData: return false
         }
     }
 

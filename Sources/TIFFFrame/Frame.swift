@@ -17,6 +17,25 @@ public struct Frame: Sendable, Equatable {
     public var page: Int
     /// The file's ImageDescription tag, if present.
     public var imageDescription: String?
+    /// Acquisition time from the file's metadata, Unix s (nil: the file has none; the daemon then
+    /// uses the modification time), and where it came from.
+    public var acquiredAt: Double? = nil
+    public var timeSource: TimeSource? = nil
+    /// Sample type as stored (`uint16`, `float32`, …), title, detector name, dwell time per pixel
+    /// (s) and frame time (s), when the file says them.
+    public var sampleType: String? = nil
+    public var title: String? = nil
+    public var detector: String? = nil
+    public var dwellTime: Double? = nil
+    public var frameTime: Double? = nil
+
+    /// Where a frame's acquisition time comes from.
+    public enum TimeSource: String, Sendable, Codable {
+        /// The microscope's metadata in the file.
+        case metadata
+        /// The file's modification time.
+        case fileTime = "file_time"
+    }
 
     public init(width: Int, height: Int, pixels: [Float], pixelSize: Double? = nil,
                 source: String? = nil, page: Int = 0, imageDescription: String? = nil) {

@@ -18,6 +18,12 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
     case unreadable(path: String, reason: String, errno: Int32)
     /// More pixels than the configured limit (refused before allocating them).
     case tooLarge(path: String, page: Int, width: Int, height: Int, maxPixels: Int)
+    /// A readable file whose data is not a HAADF image (complex, RGB, bool, spectra).
+    case unsupportedData(path: String, kind: String)
+    /// Not a format stemtrack reads (TIFF, DigitalMicrograph DM3/DM4, Velox EMD).
+    case unknownFormat(path: String, detail: String)
+    /// A file of a known format that is damaged or not what it should be.
+    case corruptFile(path: String, format: String, detail: String)
 
     public var description: String {
         switch self {
@@ -43,6 +49,12 @@ public enum FrameReadError: Error, Equatable, CustomStringConvertible, Sendable 
             return "\(name(p)): not a regular file (\(kind))"
         case .unreadable(let p, let reason, _):
             return "\(name(p)): cannot be read (\(reason))"
+        case .unsupportedData(let p, let kind):
+            return "\(name(p)): \(kind); stemtrack needs a real-valued grayscale HAADF image"
+        case .unknownFormat(let p, let d):
+            return "\(name(p)): not a TIFF, DigitalMicrograph (.dm3/.dm4) or Velox (.emd) file (\(d))"
+        case .corruptFile(let p, let format, let d):
+            return "\(name(p)): damaged \(format) file (\(d))"
         case .tooLarge(let p, let page, let w, let h, let limit):
             return "\(name(p)): page \(page) declares \(w)×\(h) = \(w * h) pixels, more than the limit of \(limit) "
                 + "(max_pixels); refused before reading it"

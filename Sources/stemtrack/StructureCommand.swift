@@ -139,7 +139,7 @@ struct StructureCommand: AsyncParsableCommand {
     }
 
     private func writeXYZ(_ path: String, structure st: FrameStructure, columns: [StructureColumn], pixelSize: Double?) throws {
-        guard let pixelSize else { throw ValidationError("--xyz needs the pixel size (--pixel-size)") }
+        guard let pixelSize else { throw RuntimeError("--xyz needs the pixel size: the file has none; give --pixel-size") }
         guard !st.particles.isEmpty else { throw RuntimeError("--xyz: no particle found") }
         let start: ColumnStackModel
         do { start = try ColumnStackModel.start(structure: st, columns: columns, particle: 0, pixelSize: pixelSize) }
