@@ -22,6 +22,7 @@ let package = Package(
                        providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CLapacke", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
 
@@ -31,7 +32,7 @@ let package = Package(
         // Pipeline stages, data flowing one way.
         .target(name: "TIFFFrame", dependencies: ["CTIFF"]),
         // Microscope files behind one frame source: TIFF, DigitalMicrograph DM3/DM4, Velox EMD.
-        .target(name: "FrameFormats", dependencies: ["TIFFFrame"]),
+        .target(name: "FrameFormats", dependencies: ["TIFFFrame", "CHDF5"]),
         .target(name: "ColumnFit", dependencies: ["TIFFFrame", "CLapacke", "StemCore"]),
         .target(name: "AtomCount", dependencies: ["StemCore"]),
         .target(name: "Tracking", dependencies: ["ColumnFit", "AtomCount", "StemCore"]),

@@ -96,7 +96,6 @@ public struct FramePipeline: Sendable {
             record.error = a.failure
             return FrameResult(frame: record, events: events, resumeState: state, revisions: revisions)
         }
-        let px = fit.pixelSize
         record.background = fit.background
         record.sharedWidth = fit.sharedWidth
         record.estimator = fit.estimator.rawValue

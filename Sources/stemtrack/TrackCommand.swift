@@ -46,9 +46,9 @@ struct Track: AsyncParsableCommand {
         try await ProcessCommand.analyse(c, inputs: [c.directory] + files)
         guard FileManager.default.fileExists(atPath: db) else { throw RuntimeError("no frames were analysed") }
         let dir = URL(fileURLWithPath: out)
-        var columns = try ExportCommand.Columns.parse(["--db", db, "-o", dir.appendingPathComponent("tracks.csv").path])
+        let columns = try ExportCommand.Columns.parse(["--db", db, "-o", dir.appendingPathComponent("tracks.csv").path])
         try columns.run()
-        var events = try ExportCommand.Events.parse(["--db", db, "-o", dir.appendingPathComponent("events.csv").path])
+        let events = try ExportCommand.Events.parse(["--db", db, "-o", dir.appendingPathComponent("events.csv").path])
         try events.run()
         try writeDriftAndSummary(db: db, dir: dir)
     }
