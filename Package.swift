@@ -50,14 +50,14 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "CInotifyTools", "Monitoring",
+            "TIFFFrame", "FrameFormats", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "CInotifyTools", "Monitoring",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Simulation", dependencies: ["TIFFFrame", "StemCore"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
-        .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "AtomCount"]),
+        .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "FrameFormats", "AtomCount"]),
         .target(name: "HTTPAPI", dependencies: [
             "Report", "TrajectoryStore", "TIFFFrame", "AtomCount", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "stemtrack",
             dependencies: [
-                "TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "Daemon", "Simulation",
+                "TIFFFrame", "FrameFormats", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "Daemon", "Simulation",
                 "Report", "HTTPAPI", "Monitoring", "StorePresentation", "StemCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-.build/release/stemtrack}"
 [ -x "$binary" ] || { echo "install.sh: $binary not found; build it first (see the top of this script)" >&2; exit 1; }
-runtime=(libtiff6 liblapacke libopenblas0 libinotifytools0 libsqlite3-0)
+runtime=(libtiff6 libhdf5-103-1 liblapacke libopenblas0 libinotifytools0 libsqlite3-0)
 missing=()
 for p in "${runtime[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

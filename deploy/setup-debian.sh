@@ -2,7 +2,7 @@
 # Installs the Debian packages stemtrack builds against (idempotent: installs only what is missing).
 # Swift 6.1 or newer must be on PATH (https://www.swift.org/install/linux/).
 set -euo pipefail
-packages=(libtiff-dev liblapacke-dev libopenblas-dev libinotifytools0-dev libsqlite3-dev pkg-config chromium sqlite3 curl systemd)
+packages=(libtiff-dev libhdf5-dev liblapacke-dev libopenblas-dev libinotifytools0-dev libsqlite3-dev pkg-config chromium sqlite3 curl systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

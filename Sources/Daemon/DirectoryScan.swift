@@ -1,4 +1,5 @@
 import Foundation
+import FrameFormats
 
 /// Lists candidate frame files in an acquisition directory.
 ///
@@ -10,7 +11,8 @@ public struct DirectoryScan: Sendable {
     public var directory: String
     /// Descend into subdirectories.
     public var recursive: Bool
-    /// Shell-style patterns on the file name (e.g. "*.tif", "frame_*.tiff"); empty = TIFF extensions.
+    /// Shell-style patterns on the file name (e.g. "*.tif", "frame_*.dm4"); empty = the extensions
+    /// of every format read (.tif, .tiff, .dm3, .dm4, .emd).
     public var patterns: [String]
     /// In recursive mode, descend into symbolically linked directories too (each directory is
     /// still visited at most once).
@@ -29,7 +31,7 @@ public struct DirectoryScan: Sendable {
         if name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix("~") { return false }
         if patterns.isEmpty {
             let lower = name.lowercased()
-            return lower.hasSuffix(".tif") || lower.hasSuffix(".tiff")
+            return FrameFiles.extensions.contains { lower.hasSuffix($0) }
         }
         return patterns.contains { fnmatch($0, name, 0) == 0 }
     }

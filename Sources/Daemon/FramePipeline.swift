@@ -69,7 +69,8 @@ public struct FramePipeline: Sendable {
     /// `extra` JSON (`stage_failures`) and in its quality warnings.
     public mutating func process(_ frame: Frame, file: FileState, identity: String, contentHash: String,
                                  readSeconds: Double) -> FrameResult {
-        let acquired = file.modified
+        // The microscope's time when the file carries it, else the file's modification time.
+        let acquired = frame.acquiredAt ?? file.modified
         let a = pipeline.analyze(frame, time: acquired)
         var record = FrameRecord(frame: a.frame, path: identity, contentHash: contentHash, fileSize: file.size,
                                                  modified: file.modified, acquiredAt: acquired,
@@ -79,6 +80,7 @@ public struct FramePipeline: Sendable {
         record.device = file.device
         record.inode = file.inode
         record.changed = file.changed
+        record.timeSource = frame.acquiredAt != nil ? Frame.TimeSource.metadata.rawValue : Frame.TimeSource.fileTime.rawValue
         record.timings = StageTimings(read: readSeconds, fit: a.timings.fit, count: a.timings.count,
                                       track: a.timings.track.map { $0 + (a.timings.smooth ?? 0) })
         record.processedAt = Date().timeIntervalSince1970

@@ -1,4 +1,5 @@
 import Foundation
+import FrameFormats
 import TIFFFrame
 
 /// Decides when a file that appeared in the acquisition directory can be processed.
@@ -13,6 +14,8 @@ public struct FrameReadiness: Sendable {
     public var quietPeriod: Double
     /// Seconds between retries.
     public var retryInterval: Double
+    /// How formats that need a choice are read (the Velox EMD signal).
+    public var options = FrameFiles.Options()
 
     public init(quietPeriod: Double = 5, retryInterval: Double = 0.2) {
         self.quietPeriod = quietPeriod
@@ -55,7 +58,9 @@ public struct FrameReadiness: Sendable {
         guard let state = FileState.of(path) else { return .vanished }
         var damaged: String? = nil
         do {
-            let frames = try TIFFReader.read(path: path, maxPixels: maxPixels) { damaged = $0.description }
+            var o = options
+            o.maxPixels = maxPixels
+            let frames = try FrameFiles.read(path: path, options: o) { damaged = $0.description }
             // Unchanged during the read: a complete file.
             guard let after = FileState.of(path) else { return .vanished }
             if after.sameVersion(as: state) { return .frames(frames, state, damagedPage: damaged) }
@@ -83,7 +88,7 @@ public struct FrameReadiness: Sendable {
             guard let state else { return .failed(reason: FrameReadError.fileNotFound(path: path).description, nil) }
             if !(lastState.map { $0.sameVersion(as: state) } ?? false) { lastState = state; stableSince = now() }
             do {
-                let frames = try TIFFReader.read(path: path)
+                let frames = try FrameFiles.read(path: path, options: options)
                 // Unchanged during the read: a complete file.
                 if let after = FileState.of(path), after.sameVersion(as: state) { return .frames(frames, state) }
             } catch {

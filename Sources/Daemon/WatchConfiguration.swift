@@ -48,6 +48,9 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var frameTimeout = 600.0
     /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Velox EMD files: the signal to analyse, by detector or title (`emd_signal`; default the
+    /// HAADF one, or the only one).
+    public var emdSignal: String? = nil
     /// Any analysis setting by its dotted name (`smoothing.lag = 5`, `fit.maxIterations = 50`,
     /// `linking.maxGap = 3`; ``AnalysisSettings/flattened`` lists them), applied after the keys above.
     public var settings: [SettingOverride] = []
@@ -85,7 +88,7 @@ public struct WatchConfiguration: Sendable, Equatable {
             ("gain", o(gain)), ("offset", "\(offset)"), ("count_window", "\(countWindow)"),
             ("temperature_log", o(temperatureLog)), ("structure", "\(structure)"),
             ("max_pixels", "\(maxPixels)"), ("follow_symlinks", "\(followSymlinks)"),
-            ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel),
+            ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel), ("emd_signal", o(emdSignal)),
         ]
         if let crystal {
             out += [("crystal", crystal.lattice.rawValue), ("lattice_constant", "\(crystal.latticeConstant)"),
@@ -183,6 +186,7 @@ public struct WatchConfiguration: Sendable, Equatable {
                 guard n >= 64 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
                 c.maxPixels = Int(min(n, Double(Int32.max)))
             case "follow_symlinks": c.followSymlinks = try flag()
+            case "emd_signal": c.emdSignal = value.isEmpty ? nil : value
             case "frame_timeout":
                 let t = try number()
                 guard t > 0 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }

@@ -334,7 +334,8 @@ struct FrameLoop {
         // A file that changed less than the quiet period ago and cannot be read yet is still being
         // written: wait for it (acquisition order is kept, which the tracker relies on). The wait
         // is bounded by the quiet period after its last change; a file that is already old fails at once.
-        let readiness = FrameReadiness(quietPeriod: c.quietPeriod)
+        var readiness = FrameReadiness(quietPeriod: c.quietPeriod)
+        readiness.options.emdSignal = c.emdSignal
         var attempt = readiness.attempt(path, maxPixels: c.maxPixels)
         let waitStart = Date().timeIntervalSince1970
         while case .notYet = attempt {

@@ -1,4 +1,5 @@
 import Foundation
+import FrameFormats
 import TIFFFrame
 
 /// A frame's image for display: 8-bit gray, contrast stretched between two percentiles, reduced
@@ -85,7 +86,7 @@ public struct FrameLocator: Sendable {
 
     /// Reads the frame's image (nil when the file is gone or unreadable).
     public func read(_ stored: String) -> Frame? {
-        guard let (file, page) = locate(stored), let frames = try? TIFFReader.read(path: file, damagedPage: { _ in }) else { return nil }
+        guard let (file, page) = locate(stored), let frames = try? FrameFiles.read(path: file, damagedPage: { _ in }) else { return nil }
         return frames.first { $0.page == page } ?? (page == 0 ? frames.first : nil)
     }
 }

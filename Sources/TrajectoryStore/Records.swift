@@ -93,6 +93,9 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     /// +y), and the cumulative scale (1: none); nil when not linked.
     public var rotation: Double? = nil
     public var scale: Double? = nil
+    /// Where `acquiredAt` comes from: `metadata` (the microscope's, in the file) or `file_time`
+    /// (the file's modification time); nil in stores written before version 4.
+    public var timeSource: String? = nil
     /// Counting model that counted the frame's columns (``CountingModelRecord/id``).
     public var modelID: String?
     public var timings: StageTimings

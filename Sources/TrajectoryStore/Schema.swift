@@ -94,6 +94,7 @@ public enum StoreSchema {
         ALTER TABLE frames ADD COLUMN counts_pending INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE frames ADD COLUMN rotation REAL;
         ALTER TABLE frames ADD COLUMN scale REAL;
+        ALTER TABLE frames ADD COLUMN time_source TEXT;
         CREATE INDEX frames_counts_pending ON frames(id) WHERE counts_pending > 0;
         """
 

@@ -549,6 +549,7 @@ public final class StoreReader: Sendable {
         f.quality = row["quality"]
         f.rotation = row["rotation"]
         f.scale = row["scale"]
+        f.timeSource = row["time_source"]
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]

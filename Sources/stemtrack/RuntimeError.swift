@@ -18,13 +18,14 @@ enum ExitStatus {
 }
 
 import Foundation
+import FrameFormats
 import TIFFFrame
 
 /// Reads a frame file for a command: every good page of a multi-page file (a damaged later page
 /// and the ones after it are dropped with a warning on standard error), or a one-line error.
 func readFramePages(_ path: String) throws -> [Frame] {
     do {
-        return try TIFFReader.read(path: path) { damaged in
+        return try FrameFiles.read(path: path) { damaged in
             FileHandle.standardError.write(Data("warning: \(damaged); the pages before it are used\n".utf8))
         }
     } catch {
