@@ -13,6 +13,8 @@ static inline hid_t st_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t st_h5t_native_uint8(void) { return H5T_NATIVE_UCHAR; }
 static inline hid_t st_h5s_all(void) { return H5S_ALL; }
 static inline hid_t st_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t st_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline unsigned st_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 
 /// Silences HDF5's automatic error stack printing (errors are reported by stemtrack itself).
 static inline void st_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

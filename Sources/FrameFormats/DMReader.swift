@@ -68,7 +68,14 @@ public enum DMReader {
                               units: calibrations.map { tree.string(["Units"], from: $0) ?? "" },
                               title: tree.string(["Name"], from: entry), acquired: nil, sliceTimes: [], values: [])
             image.acquired = acquisitionTime(tree, entry)
-            if dims.count == 3 { image.sliceTimes = sliceTimes(tree, entry, slices: dims[2]) }
+            if dims.count == 3 {
+                image.sliceTimes = sliceTimes(tree, entry, slices: dims[2])
+                // A stack calibrated in time along z: slice k began k × scale after the acquisition.
+                if image.sliceTimes.allSatisfy({ $0 == nil }), let t0 = image.acquired, image.units.count == 3,
+                   image.units[2] == "s", image.scales[2] > 0 {
+                    image.sliceTimes = (0..<dims[2]).map { t0 + Double($0) * image.scales[2] }
+                }
+            }
             guard let type, type.real else {
                 out.append(image)
                 continue

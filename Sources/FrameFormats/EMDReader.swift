@@ -31,7 +31,7 @@ public enum EMDReader {
     }
 
     /// Serialises calls into libhdf5 (the serial build is not thread-safe).
-    private static let lock = NSLock()
+    static let hdf5Lock = NSLock()
 
     /// The image signals of the file, without their data.
     public static func signals(path: String) throws(FrameReadError) -> [Signal] {
@@ -109,8 +109,8 @@ public enum EMDReader {
 
     private static func withFile<T>(_ path: String, _ body: (hid_t) throws(FrameReadError) -> T) throws(FrameReadError) -> T {
         _ = try FileBytes.header(path: path, count: 8)
-        lock.lock()
-        defer { lock.unlock() }
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         st_h5_quiet()
         let fapl = st_h5_fapl_nolock()
         defer { H5Pclose(fapl) }
