@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "Simulation", dependencies: ["TIFFFrame", "StemCore"]),
+        .target(name: "Simulation", dependencies: ["TIFFFrame", "FrameFormats", "StemCore"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
         .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "FrameFormats", "AtomCount"]),
         .target(name: "HTTPAPI", dependencies: [

@@ -1,3 +1,4 @@
+import FrameFormats
 import Foundation
 import TIFFFrame
 #if canImport(Glibc)
@@ -18,14 +19,51 @@ public struct SeriesWriter: Sendable {
         public var atomic: Bool
         /// Seconds from one frame's start to the next (a live demo); `nil`: as fast as possible.
         public var interval: Double?
-        /// How a frame file is produced (see ``FrameFileWriter``).
+        /// How a frame file is produced (see ``FrameFileWriter``); TIFF only.
         public var fileWriter: any FrameFileWriter
+        /// File format: TIFF (one file per frame), DigitalMicrograph 4 (one `.dm4` per frame, as GMS
+        /// in situ capture writes) or Velox-like EMD (`framesPerFile` frames stacked per `.emd`).
+        public var format: Format = .tiff
+        /// Directory layout: flat, or GMS in situ capture's `Hour_HH/Minute_MM/Second_SS/` tree (by
+        /// the frame's time since the start).
+        public var layout: Layout = .flat
+        /// Acquisition time of frame 0, Unix s (written into DM4/EMD metadata); frame i is
+        /// `interval` × i later (1 s when no interval). nil: the time the writer starts.
+        public var startTime: Double? = nil
+
+        public enum Format: Sendable, Equatable { case tiff, dm4, emd(framesPerFile: Int) }
+        public enum Layout: String, Sendable { case flat, gms }
 
         public init(directory: String, encoding: TIFFWriter.Encoding = .float32, atomic: Bool = true,
-                    interval: Double? = nil, fileWriter: any FrameFileWriter = TIFFFileWriter()) {
+                    interval: Double? = nil, fileWriter: any FrameFileWriter = TIFFFileWriter(),
+                    format: Format = .tiff, layout: Layout = .flat, startTime: Double? = nil) {
             self.directory = directory; self.encoding = encoding; self.atomic = atomic
             self.interval = interval; self.fileWriter = fileWriter
+            self.format = format; self.layout = layout; self.startTime = startTime
         }
+    }
+
+    /// Relative path of frame `i`'s file (the identity of its frame is this, plus `#k` for the
+    /// k-th frame of an EMD file).
+    public func relativePath(frame i: Int) -> String {
+        let dt = timeStep
+        switch options.format {
+        case .tiff:
+            return layoutPrefix(seconds: Double(i) * dt) + SeriesSimulator.fileName(frame: i)
+        case .dm4:
+            return layoutPrefix(seconds: Double(i) * dt) + String(format: "Capture_Frame_%04d.dm4", i)
+        case .emd(let n):
+            return String(format: "acquisition_%04d.emd", i / max(1, n))
+        }
+    }
+
+    /// Seconds between frames' acquisition times: the pacing interval, 1 s without one.
+    var timeStep: Double { (options.interval ?? 0) > 0 ? options.interval! : 1 }
+
+    private func layoutPrefix(seconds: Double) -> String {
+        guard options.layout == .gms else { return "" }
+        let s = Int(seconds)
+        return String(format: "Hour_%02d/Minute_%02d/Second_%02d/", s / 3600, s / 60 % 60, s % 60)
     }
 
     /// Name of the ground-truth file in the output directory.
@@ -49,14 +87,33 @@ public struct SeriesWriter: Sendable {
         try Self.prepareDirectory(options.directory)
         let clock = ContinuousClock()
         let start = clock.now
+        let t0 = options.startTime ?? Date().timeIntervalSince1970
         var frames: [FrameTruth] = []
+        var pending: [Frame] = []   // frames of the EMD file being filled
         for i in 0..<simulator.frameCount {
             if let interval = options.interval, i > 0 {
                 try await clock.sleep(until: start + .seconds(interval * Double(i)))
             }
-            let (frame, truth) = simulator.frame(i)
-            let path = options.directory + "/" + truth.file
-            try await writeFrame(frame, to: path)
+            var (frame, truth) = simulator.frame(i)
+            frame.acquiredAt = t0 + Double(i) * timeStep
+            frame.frameTime = timeStep
+            frame.detector = "HAADF"
+            let relative = relativePath(frame: i)
+            let path = options.directory + "/" + relative
+            switch options.format {
+            case .tiff, .dm4:
+                truth.file = relative
+                try Self.prepareDirectory((path as NSString).deletingLastPathComponent)
+                try await writeFrame(frame, to: path)
+            case .emd(let n):
+                let k = pending.count
+                truth.file = k == 0 ? relative : relative + "#\(k)"
+                pending.append(frame)
+                if pending.count == max(1, n) || i == simulator.frameCount - 1 {
+                    try writeEMD(pending, to: path)
+                    pending = []
+                }
+            }
             frames.append(truth)
             progress(truth, path)
         }
@@ -70,6 +127,24 @@ public struct SeriesWriter: Sendable {
         return series
     }
 
+    private func writeEMD(_ frames: [Frame], to path: String) throws {
+        let target = options.atomic ? Self.temporaryName(path) : path
+        do { try EMDWriter.write(frames, to: target) } catch {
+            if options.atomic { unlink(target) }
+            throw SimulationError.writeFailed(path: path, reason: "\(error)")
+        }
+        if options.atomic, rename(target, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(target)
+            throw SimulationError.writeFailed(path: path, reason: "cannot rename \(target): \(reason)")
+        }
+    }
+
+    static func temporaryName(_ path: String) -> String {
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        return String(path[..<slash]) + "." + String(path[slash...]) + ".part"
+    }
+
     private func writeFrame(_ frame: Frame, to path: String) async throws {
         let target: String
         if options.atomic {
@@ -79,7 +154,11 @@ public struct SeriesWriter: Sendable {
             target = path
         }
         do {
-            try await options.fileWriter.write(frame, to: target, encoding: options.encoding)
+            if options.format == .dm4 {
+                try DMWriter.write([frame], to: target)
+            } else {
+                try await options.fileWriter.write(frame, to: target, encoding: options.encoding)
+            }
         } catch {
             if options.atomic { unlink(target) }
             throw SimulationError.writeFailed(path: path, reason: "\(error)")

@@ -80,6 +80,18 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Pixel encoding: float32 (exact counts) or uint16 (rounded, clipped to 0–65535).")
     var encoding: EncodingOption = .float32
 
+    @Option(help: "File format: tiff (one file per frame), dm4 (one DigitalMicrograph file per frame, as GMS in situ capture) or emd (Velox-like, frames stacked; see --frames-per-file).")
+    var format: SimulatedFormat = .tiff
+
+    @Option(help: "Directory layout: flat, or gms (GMS in situ capture's Hour_HH/Minute_MM/Second_SS folders by time since the start).")
+    var layout: SimulatedLayout = .flat
+
+    @Option(help: "With --format emd: frames per .emd file (default: all frames in one file).")
+    var framesPerFile: Int?
+
+    @Option(help: ArgumentHelp("Acquisition time of frame 0 written into DM4/EMD metadata, Unix s (default: now; give it for byte-identical files).", valueName: "s"))
+    var startTime: Double?
+
     @Option(help: ArgumentHelp("Detector gain, image units per detected electron.", valueName: "G"))
     var gain: Double = DetectorModel().gain
 
@@ -122,6 +134,8 @@ struct Simulate: AsyncParsableCommand {
         if let interval, !(interval >= 0 && interval.isFinite) {
             throw ValidationError("--interval must be ≥ 0 seconds (got \(interval))")
         }
+        if let n = framesPerFile, n < 1 { throw ValidationError("--frames-per-file must be ≥ 1") }
+        if framesPerFile != nil && format != .emd { throw ValidationError("--frames-per-file applies to --format emd") }
         if encoding == .uint16 && offset < 0 {
             throw ValidationError("--offset must be ≥ 0 with uint16 encoding (negative values would be clipped)")
         }
@@ -130,7 +144,9 @@ struct Simulate: AsyncParsableCommand {
     func run() async throws {
         let simulator = try SeriesSimulator(settings)
         let writer = SeriesWriter(simulator: simulator, options: SeriesWriter.Options(
-            directory: out, encoding: encoding.encoding, atomic: atomic, interval: interval))
+            directory: out, encoding: encoding.encoding, atomic: atomic, interval: interval,
+            format: format == .tiff ? .tiff : format == .dm4 ? .dm4 : .emd(framesPerFile: framesPerFile ?? frames),
+            layout: layout == .gms ? .gms : .flat, startTime: startTime))
         let quiet = quiet
         let truth = try await writer.write { frame, _ in
             guard !quiet else { return }
@@ -185,3 +201,9 @@ enum EncodingOption: String, ExpressibleByArgument, CaseIterable, Sendable {
     case float32, uint16
     var encoding: TIFFWriter.Encoding { self == .float32 ? .float32 : .uint16 }
 }
+
+/// `--format`.
+enum SimulatedFormat: String, ExpressibleByArgument, CaseIterable, Sendable { case tiff, dm4, emd }
+
+/// `--layout`.
+enum SimulatedLayout: String, ExpressibleByArgument, CaseIterable, Sendable { case flat, gms }
