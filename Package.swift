@@ -72,7 +72,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "stemtrack-bench",
-            dependencies: ["TIFFFrame", "ColumnFit", "Simulation"],
+            dependencies: ["TIFFFrame", "FrameFormats", "ColumnFit", "Simulation"],
             path: "bench/FitBenchmark"),
         .executableTarget(
             name: "stemtrack-count-bench",

@@ -1,6 +1,7 @@
 // Fit benchmark: wall time per frame and per column, peak memory, for 512², 1024² and 2048²
 // frames of a simulated fcc [110] particle (release build: `swift run -c release stemtrack-bench`).
 import ColumnFit
+import FrameFormats
 import Foundation
 import Simulation
 import TIFFFrame
@@ -49,14 +50,15 @@ func peakMemoryMB() -> Double {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let requested = arguments.compactMap { Int($0) }
-let sizes = requested.isEmpty ? [512, 1024, 2048] : requested
+
+var sizesForWrite: [Int] { requested.isEmpty ? [512, 1024, 2048] : requested }
 
 // `stemtrack-bench --write DIR [sizes]`: write the benchmark frames and their truth for peers
 // (bench/compare_atomap.py) instead of timing.
 if let k = arguments.firstIndex(of: "--write"), k + 1 < arguments.count {
     let dir = arguments[k + 1]
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    for size in sizes {
+    for size in sizesForWrite {
         let (frame, peaks) = particleFrame(size: size, columns: size * size * 1000 / (1024 * 1024), seed: 7)
         try TIFFWriter.write([frame], to: "\(dir)/bench_\(size).tif")
         let csv = "x_px,y_px,eta,rho_px\n" + peaks.map { "\($0.x),\($0.y),\($0.height),\($0.width)" }.joined(separator: "\n") + "\n"
@@ -65,6 +67,42 @@ if let k = arguments.firstIndex(of: "--write"), k + 1 < arguments.count {
     }
     exit(0)
 }
+// `stemtrack-bench read [sizes]`: time to read one frame from TIFF, Velox EMD and DM4 (median of
+// 5 reads after a warm-up), next to the fit time of the same frame.
+if arguments.first == "read" {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-read-bench").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    print("stemtrack read benchmark (median of 5 reads of one frame; fit: one least-squares fit)")
+    print("| frame | TIFF ms | EMD ms | DM4 ms | fit s |")
+    print("|---|---|---|---|---|")
+    for size in sizesForWrite {
+        let (frame, _) = particleFrame(size: size, columns: size * size * 1000 / (1024 * 1024), seed: 7)
+        var f = frame
+        f.acquiredAt = 1_790_000_000
+        let paths = ["\(dir)/b.tif", "\(dir)/b.emd", "\(dir)/b.dm4"]
+        try TIFFWriter.write([f], to: paths[0])
+        try EMDWriter.write([f], to: paths[1])
+        try DMWriter.write([f], to: paths[2])
+        var cells: [String] = []
+        for p in paths {
+            _ = try FrameFiles.read(path: p)
+            var times: [Double] = []
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let frames = try FrameFiles.read(path: p)
+                precondition(frames[0].pixels == f.pixels)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            cells.append(String(format: "%.1f", times.sorted()[2]))
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try? ColumnFitter().fit(frame)
+        let fit = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print("| \(size)² | \(cells.joined(separator: " | ")) | \(String(format: "%.2f", fit)) |")
+    }
+    exit(0)
+}
+let sizes = requested.isEmpty ? [512, 1024, 2048] : requested
 print("stemtrack fit benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, least squares, same width)")
 print("| frame | true columns | fitted | iterations | find s | wall s/frame | ms/column | peak RSS MB |")
 print("|---|---|---|---|---|---|---|---|")
