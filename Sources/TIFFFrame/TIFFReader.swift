@@ -1,3 +1,4 @@
+import Foundation
 import CTIFF
 #if canImport(Glibc)
 import Glibc
@@ -276,8 +277,28 @@ public enum TIFFReader {
         let description = st_get_string(tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &descPtr) == 1
             ? descPtr.map { String(cString: $0) } : nil
         let pixelSize = PixelSize.fromTags(tif, description: description)
-        return Frame(width: width, height: height, pixels: pixels, pixelSize: pixelSize,
-                     source: path, page: page, imageDescription: description)
+        var frame = Frame(width: width, height: height, pixels: pixels, pixelSize: pixelSize,
+                          source: path, page: page, imageDescription: description)
+        var datePtr: UnsafePointer<CChar>? = nil
+        if st_get_string(tif, UInt32(TIFFTAG_DATETIME), &datePtr) == 1, let text = datePtr.map({ String(cString: $0) }),
+           let t = dateTimeTag(text) {
+            frame.acquiredAt = t
+            frame.timeSource = .metadata
+        }
+        return frame
+    }
+
+    /// The TIFF `DateTime` tag, "YYYY:MM:DD HH:MM:SS" (TIFF 6.0: the time the image was created,
+    /// with no zone; read as UTC). Nil for anything else.
+    static func dateTimeTag(_ text: String) -> Double? {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(whereSeparator: { $0 == ":" || $0 == " " }).compactMap { Int($0) }
+        guard parts.count == 6, (1970...2200).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]),
+              (0...23).contains(parts[3]), (0...59).contains(parts[4]), (0...60).contains(parts[5]) else { return nil }
+        var c = DateComponents()
+        (c.year, c.month, c.day, c.hour, c.minute, c.second) = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        return cal.date(from: c)?.timeIntervalSince1970
     }
 
     /// Every strip or tile must lie inside the file; otherwise the file is still being written

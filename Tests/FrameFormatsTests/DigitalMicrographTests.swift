@@ -100,3 +100,16 @@ final class StackBuilderTests: XCTestCase {
         XCTAssertTrue(frames.allSatisfy { $0.timeSource == .metadata })
     }
 }
+
+/// A stack that DigitalMicrograph saved as TIFF: both frames and their data as RosettaSciIO reads
+/// them (its calibration lives in DM's private tags, which stemtrack does not read yet).
+final class DMSavedTIFFTests: XCTestCase {
+    func testFramesAndData() throws {
+        let e = try XCTUnwrap(try DigitalMicrographTests.expected()["tiff/test_loading_image_saved_with_DM_stack.tif"]?.first)
+        let frames = try FrameFiles.read(path: fixture("formats/tiff/test_loading_image_saved_with_DM_stack.tif"))
+        XCTAssertEqual([frames.count, frames[0].height, frames[0].width], e.shape)
+        let all = frames.flatMap(\.pixels).map(Double.init)
+        XCTAssertEqual(all.reduce(0, +), try XCTUnwrap(e.sum), accuracy: 1e-6 * e.sum!)
+        XCTAssertEqual(Array(all.prefix(e.first_values!.count)), e.first_values!)
+    }
+}

@@ -173,3 +173,13 @@ final class PixelSizeTests: TIFFTestCase {
         XCTAssertNil(PixelSize.angstrom(perUnit: "inch"))
     }
 }
+
+/// The TIFF 6.0 DateTime tag as an acquisition time.
+final class DateTimeTagTests: XCTestCase {
+    func testDateTimeTag() {
+        XCTAssertEqual(TIFFReader.dateTimeTag("2019:12:05 10:03:44"), 1_575_540_224)
+        XCTAssertNil(TIFFReader.dateTimeTag("2019-12-05"))
+        XCTAssertNil(TIFFReader.dateTimeTag("2019:13:05 10:03:44"))
+        XCTAssertNil(TIFFReader.dateTimeTag(""))
+    }
+}
