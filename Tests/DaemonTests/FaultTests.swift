@@ -134,7 +134,7 @@ final class FaultTests: XCTestCase {
         try "garbage".write(toFile: root + "/frame.tif", atomically: true, encoding: .utf8)
         let fit = try DaemonProcess.run(["fit", root + "/frame.tif"], log: root + "/fit.log", timeout: 30)
         XCTAssertEqual(fit.status, 1, fit.stderr)
-        XCTAssertTrue(fit.stderr.contains("frame.tif: not a TIFF file"), fit.stderr)
+        XCTAssertTrue(fit.stderr.contains("frame.tif: not a TIFF, DigitalMicrograph (.dm3/.dm4) or Velox (.emd) file"), fit.stderr)
         XCTAssertFalse(fit.stderr.contains("USAGE"), fit.stderr)
     }
 

@@ -119,7 +119,7 @@ final class ConfigurationTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("deploy/stemtrack.conf.example").path
         let c = try WatchConfiguration.read(path: path)
         XCTAssertEqual(c.directory, "/data/acquisition/current")
-        XCTAssertEqual(c.patterns, ["*.tif", "*.tiff"])
+        XCTAssertEqual(c.patterns, ["*.tif", "*.tiff", "*.dm3", "*.dm4", "*.emd"])
         XCTAssertEqual(c.quietPeriod, 5)
         XCTAssertEqual(c.countWindow, 20)
         XCTAssertFalse(c.poll)
