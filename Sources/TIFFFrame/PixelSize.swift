@@ -13,6 +13,21 @@ enum PixelSize {
         }
     }
 
+    /// DigitalMicrograph-saved TIFF: the x calibration in private tags 65009 (scale) and 65012
+    /// (unit name, "micrometer") or 65003 (unit symbol, Latin-1 "µm"), as RosettaSciIO reads them.
+    static func digitalMicrographCalibration(_ tif: OpaquePointer) -> Double? {
+        var scale = 0.0
+        guard st_get_anonymous_double(tif, 65009, &scale) == 1, scale > 0, scale.isFinite else { return nil }
+        for tag: UInt32 in [65012, 65003] {
+            var buffer = [CChar](repeating: 0, count: 64)
+            guard st_get_anonymous_text(tif, tag, &buffer, 64) == 1 else { continue }
+            let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let unit = String(bytes.map { Character(UnicodeScalar($0)) })   // Latin-1
+            if let a = angstrom(perUnit: unit) { return scale * a }
+        }
+        return nil
+    }
+
     /// Pixel sizes (Å) a STEM image can have; a tag outside this range is corrupt (a bit flip, a
     /// writer's placeholder) and is ignored, so that the configured pixel size is used instead.
     static let plausible = 1e-6...1e5
@@ -22,6 +37,7 @@ enum PixelSize {
     }
 
     private static func rawFromTags(_ tif: OpaquePointer, description: String?) -> Double? {
+        if let dm = digitalMicrographCalibration(tif) { return dm }
         var xres: Float = 0
         guard st_get_float(tif, UInt32(TIFFTAG_XRESOLUTION), &xres) == 1, xres > 0, xres.isFinite else {
             return nil

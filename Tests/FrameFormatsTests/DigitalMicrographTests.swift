@@ -101,8 +101,8 @@ final class StackBuilderTests: XCTestCase {
     }
 }
 
-/// A stack that DigitalMicrograph saved as TIFF: both frames and their data as RosettaSciIO reads
-/// them (its calibration lives in DM's private tags, which stemtrack does not read yet).
+/// A stack that DigitalMicrograph saved as TIFF: both frames, their data and the x calibration of
+/// DM's private tags (0.168674 µm) as RosettaSciIO reads them.
 final class DMSavedTIFFTests: XCTestCase {
     func testFramesAndData() throws {
         let e = try XCTUnwrap(try DigitalMicrographTests.expected()["tiff/test_loading_image_saved_with_DM_stack.tif"]?.first)
@@ -111,5 +111,8 @@ final class DMSavedTIFFTests: XCTestCase {
         let all = frames.flatMap(\.pixels).map(Double.init)
         XCTAssertEqual(all.reduce(0, +), try XCTUnwrap(e.sum), accuracy: 1e-6 * e.sum!)
         XCTAssertEqual(Array(all.prefix(e.first_values!.count)), e.first_values!)
+        let width = try XCTUnwrap(e.axes.first { $0.name == "width" })
+        XCTAssertEqual(width.units, "µm")
+        XCTAssertEqual(try XCTUnwrap(frames[0].pixelSize), width.scale * 1e4, accuracy: 1e-9)
     }
 }
