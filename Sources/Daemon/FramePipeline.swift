@@ -19,7 +19,8 @@ import StemCore
 /// the reason (``AnalysisError/unusableState(_:)``).
 public struct FramePipeline: Sendable {
     public private(set) var pipeline: Pipeline
-    public let temperatureLog: TemperatureLog?
+    /// The holder log, followed while it grows.
+    public private(set) var temperatureLog: LiveTemperatureLog?
     public var settings: AnalysisSettings { pipeline.settings }
     public var state: Pipeline.State { pipeline.state }
     /// Settings that differ from those of the resumed state ("key: old → new"); empty for a fresh start.
@@ -27,7 +28,7 @@ public struct FramePipeline: Sendable {
 
     public init(configuration c: WatchConfiguration, resume: Data?, nextFrame: Int) throws {
         let settings = try c.analysisSettings()
-        temperatureLog = try c.temperatureLog.map { path throws in try TemperatureLog.read(path: path) }
+        temperatureLog = try c.temperatureLog.map { path throws in try LiveTemperatureLog(path: path, clockOffset: c.holderClockOffset) }
         var saved: Pipeline.State? = nil
         if let resume {
             do {
@@ -72,14 +73,16 @@ public struct FramePipeline: Sendable {
         // The microscope's time when the file carries it, else the file's modification time.
         let acquired = frame.acquiredAt ?? file.modified
         let a = pipeline.analyze(frame, time: acquired)
+        let reading = temperatureLog?.reading(at: acquired)
         var record = FrameRecord(frame: a.frame, path: identity, contentHash: contentHash, fileSize: file.size,
                                                  modified: file.modified, acquiredAt: acquired,
-                                                 temperature: temperatureLog?.temperature(at: acquired),
+                                                 temperature: reading?.celsius,
                                                  imageWidth: frame.width, imageHeight: frame.height,
                                                  pixelSize: settings.fit.pixelSize ?? frame.pixelSize)
         record.device = file.device
         record.inode = file.inode
         record.changed = file.changed
+        if let reading, let log = temperatureLog { record.temperatureSource = "\(log.path):\(reading.line)" }
         record.timeSource = frame.acquiredAt != nil ? Frame.TimeSource.metadata.rawValue : Frame.TimeSource.fileTime.rawValue
         record.timings = StageTimings(read: readSeconds, fit: a.timings.fit, count: a.timings.count,
                                       track: a.timings.track.map { $0 + (a.timings.smooth ?? 0) })
@@ -162,6 +165,19 @@ public struct FramePipeline: Sendable {
     }
 
     private func encodedState() -> Data? { try? JSONEncoder().encode(pipeline.state) }
+
+    /// Reads the holder log again if it changed.
+    public mutating func refreshTemperatureLog() { temperatureLog?.refresh() }
+
+    /// Temperatures for stored frames that had none (acquired after the log's end when stored),
+    /// now that the log reaches them. `awaiting` lists them (frame, acquisition time).
+    public mutating func temperatureFills(_ awaiting: [(frame: Int, acquiredAt: Double)]) -> [TemperatureFill] {
+        guard var log = temperatureLog else { return [] }
+        defer { temperatureLog = log }
+        return awaiting.compactMap { f in
+            log.reading(at: f.acquiredAt).map { TemperatureFill(frame: f.frame, celsius: $0.celsius, source: "\(log.path):\($0.line)") }
+        }
+    }
 
     /// End of the series: the last counts made final and the last events, with the state.
     public mutating func finish() -> (revisions: [CountRevision], events: [EventRecord], lastFrame: Int, state: Data?) {

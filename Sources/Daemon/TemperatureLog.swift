@@ -1,12 +1,15 @@
 import Foundation
 
-/// A heating holder's temperature log: "timestamp, temperature" lines (CSV, tab or semicolon),
+/// A heating holder's temperature log: "timestamp, temperature" lines (CSV, tab or semicolon; with
+/// a semicolon or tab a decimal comma is read as a decimal separator),
 /// timestamps as ISO 8601 ("2026-11-25T12:00:01Z", "2026-11-25 12:00:01.250", local time
 /// if no zone) or seconds since 1970; temperatures in °C. Frames get the linearly interpolated
 /// temperature at their acquisition time; outside the log's span, nil (never extrapolated).
 public struct TemperatureLog: Sendable, Equatable {
     /// (time in seconds since 1970, temperature °C), ascending in time.
     public private(set) var samples: [(time: Double, celsius: Double)]
+    /// The file line of each sample (1-based; 0 when built from values).
+    public private(set) var lines: [Int] = []
 
     public static func == (a: TemperatureLog, b: TemperatureLog) -> Bool {
         a.samples.map(\.time) == b.samples.map(\.time) && a.samples.map(\.celsius) == b.samples.map(\.celsius)
@@ -25,8 +28,23 @@ public struct TemperatureLog: Sendable, Equatable {
         }
     }
 
-    public init(samples: [(time: Double, celsius: Double)]) {
-        self.samples = samples.sorted { $0.time < $1.time }
+    public init(samples: [(time: Double, celsius: Double)], lines: [Int]? = nil) {
+        let order = samples.indices.sorted { samples[$0].time < samples[$1].time }
+        self.samples = order.map { samples[$0] }
+        self.lines = lines.map { l in order.map { l[$0] } } ?? [Int](repeating: 0, count: samples.count)
+    }
+
+    /// The same log with every time shifted by `offset` seconds (the holder PC's clock put on the
+    /// microscope's).
+    public func shifted(by offset: Double) -> TemperatureLog {
+        guard offset != 0 else { return self }
+        return TemperatureLog(samples: samples.map { (time: $0.time + offset, celsius: $0.celsius) }, lines: lines)
+    }
+
+    /// Time span of the samples, s.
+    public var span: ClosedRange<Double>? {
+        guard let a = samples.first?.time, let b = samples.last?.time else { return nil }
+        return a...b
     }
 
     public static func read(path: String) throws(LogError) -> TemperatureLog {
@@ -36,19 +54,30 @@ public struct TemperatureLog: Sendable, Equatable {
 
     public static func parse(_ text: String, path: String = "temperature log") throws(LogError) -> TemperatureLog {
         var samples: [(Double, Double)] = []
-        for (i, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
+        var lines: [Int] = []
+        let all = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        // One delimiter per file: ';' or tab when the lines have one (then a decimal comma is a
+        // decimal separator: "23,5" is 23.5 °C), else ','.
+        let sample = all.prefix(50).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
+        let delimiter: Character = sample.contains { $0.contains(";") } ? ";" : sample.contains { $0.contains("\t") } ? "\t" : ","
+        func number(_ s: String) -> Double? {
+            if let v = Double(s) { return v }
+            return delimiter != "," ? Double(s.replacingOccurrences(of: ",", with: ".")) : nil
+        }
+        for (i, raw) in all.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(whereSeparator: { $0 == "," || $0 == "\t" || $0 == ";" })
+            let fields = line.split(separator: delimiter, omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count >= 2, let t = timestamp(fields[0]), let c = Double(fields[1]) else {
+            guard fields.count >= 2, let t = timestamp(fields[0]), let c = number(fields[1]) else {
                 if samples.isEmpty && i == 0 { continue }   // header line
                 throw .malformed(path: path, line: i + 1, text: line)
             }
             samples.append((t, c))
+            lines.append(i + 1)
         }
         guard !samples.isEmpty else { throw .empty(path: path) }
-        return TemperatureLog(samples: samples.map { (time: $0.0, celsius: $0.1) })
+        return TemperatureLog(samples: samples.map { (time: $0.0, celsius: $0.1) }, lines: lines)
     }
 
     /// Seconds since 1970 from ISO 8601 (with or without zone, "T" or space, fractional seconds)
@@ -79,7 +108,11 @@ public struct TemperatureLog: Sendable, Equatable {
     }
 
     /// Temperature (°C) at `time` (seconds since 1970), linearly interpolated; nil outside the log.
-    public func temperature(at time: Double) -> Double? {
+    public func temperature(at time: Double) -> Double? { reading(at: time)?.celsius }
+
+    /// The interpolated temperature at `time` and the file line of the later of the two samples
+    /// it comes from; nil outside the log.
+    public func reading(at time: Double) -> (celsius: Double, line: Int)? {
         guard let first = samples.first, let last = samples.last, time >= first.time, time <= last.time else { return nil }
         var lo = 0, hi = samples.count - 1
         while hi - lo > 1 {
@@ -87,7 +120,8 @@ public struct TemperatureLog: Sendable, Equatable {
             if samples[mid].time <= time { lo = mid } else { hi = mid }
         }
         let a = samples[lo], b = samples[hi]
-        if b.time == a.time { return a.celsius }
-        return a.celsius + (b.celsius - a.celsius) * (time - a.time) / (b.time - a.time)
+        let line = lines.isEmpty ? 0 : lines[hi]
+        if b.time == a.time { return (a.celsius, line) }
+        return (a.celsius + (b.celsius - a.celsius) * (time - a.time) / (b.time - a.time), line)
     }
 }

@@ -51,6 +51,9 @@ public struct WatchConfiguration: Sendable, Equatable {
     /// Velox EMD files: the signal to analyse, by detector or title (`emd_signal`; default the
     /// HAADF one, or the only one).
     public var emdSignal: String? = nil
+    /// Seconds added to the holder log's times to put them on the microscope's clock
+    /// (`holder_clock_offset`; the holder PC's clock minus the microscope PC's, negated).
+    public var holderClockOffset = 0.0
     /// Any analysis setting by its dotted name (`smoothing.lag = 5`, `fit.maxIterations = 50`,
     /// `linking.maxGap = 3`; ``AnalysisSettings/flattened`` lists them), applied after the keys above.
     public var settings: [SettingOverride] = []
@@ -88,7 +91,7 @@ public struct WatchConfiguration: Sendable, Equatable {
             ("gain", o(gain)), ("offset", "\(offset)"), ("count_window", "\(countWindow)"),
             ("temperature_log", o(temperatureLog)), ("structure", "\(structure)"),
             ("max_pixels", "\(maxPixels)"), ("follow_symlinks", "\(followSymlinks)"),
-            ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel), ("emd_signal", o(emdSignal)),
+            ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel), ("emd_signal", o(emdSignal)), ("holder_clock_offset", "\(holderClockOffset)"),
         ]
         if let crystal {
             out += [("crystal", crystal.lattice.rawValue), ("lattice_constant", "\(crystal.latticeConstant)"),
@@ -187,6 +190,7 @@ public struct WatchConfiguration: Sendable, Equatable {
                 c.maxPixels = Int(min(n, Double(Int32.max)))
             case "follow_symlinks": c.followSymlinks = try flag()
             case "emd_signal": c.emdSignal = value.isEmpty ? nil : value
+            case "holder_clock_offset": c.holderClockOffset = try number()
             case "frame_timeout":
                 let t = try number()
                 guard t > 0 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }

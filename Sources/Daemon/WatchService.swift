@@ -123,6 +123,8 @@ struct FrameLoop {
     var deferred: [String: Double] = [:]
     var deferredSince: [String: Double] = [:]
     var lastModel: String? = nil
+    /// End of the holder log's span when stored frames were last given their temperatures.
+    var temperatureFilledUpTo = -Double.infinity
     let directory: String
     let notifier: SystemdNotifier
     var health: DaemonHealth { service.health }
@@ -283,6 +285,7 @@ struct FrameLoop {
                     try await handle(path)
                 case .tick:
                     try await retryDeferred()
+                    try await fillTemperaturesWhileIdle()
                 case .rescan:
                     logger.warning("inotify queue overflowed; rescanning \(directory)")
                     for f in (try? scan.list(shouldStop: shouldStop)) ?? [] where index.match(f) == nil {
@@ -455,8 +458,25 @@ struct FrameLoop {
         }
     }
 
+    /// The holder log read again between frames: stored frames it now reaches get their temperature.
+    mutating func fillTemperaturesWhileIdle() async throws {
+        guard pipeline.temperatureLog != nil else { return }
+        pipeline.refreshTemperatureLog()
+        guard let span = pipeline.temperatureLog?.log?.span, span.upperBound > temperatureFilledUpTo else { return }
+        let store = self.store
+        let lower = temperatureFilledUpTo == -.infinity ? span.lowerBound : max(span.lowerBound, temperatureFilledUpTo - 3600)
+        let awaiting = try await withEnvironmentalRetry("reading frames without temperature") {
+            try store.framesAwaitingTemperature(in: lower...span.upperBound)
+        }
+        let fills = pipeline.temperatureFills(awaiting)
+        try await withEnvironmentalRetry("storing filled-in temperatures") { try store.writeTemperatureFills(fills) }
+        if !fills.isEmpty { logger.info("holder log caught up: temperatures filled in for \(fills.count) stored frame(s)") }
+        temperatureFilledUpTo = span.upperBound
+    }
+
     /// End of an archived series: the last counts become final and the last events are stored.
     mutating func completeSeries() async throws {
+        try await fillTemperaturesWhileIdle()
         let done = pipeline.finish()
         guard pipeline.state.nextFrame > 0 else { return }
         let (store, run) = (self.store, runID)
@@ -469,8 +489,22 @@ struct FrameLoop {
 
     /// Writes one frame's results; environmental failures pause and retry until it is stored
     /// (or the daemon is told to stop: then the frame stays unstored and is analysed again at the next start).
-    mutating func commit(_ result: FrameResult, identity: String) async throws {
+    mutating func commit(_ incoming: FrameResult, identity: String) async throws {
+        var result = incoming
         let s0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        // Frames stored before the holder log reached them get their temperature with this one.
+        if let span = pipeline.temperatureLog?.log?.span, span.upperBound > temperatureFilledUpTo {
+            let store = self.store
+            let lower = max(span.lowerBound, temperatureFilledUpTo == -.infinity ? span.lowerBound : temperatureFilledUpTo - 3600)
+            let awaiting = try await withEnvironmentalRetry("reading frames without temperature") {
+                try store.framesAwaitingTemperature(in: lower...span.upperBound)
+            }.filter { $0.frame != result.frame.frame }
+            result.temperatureFills = pipeline.temperatureFills(awaiting)
+            if !result.temperatureFills.isEmpty {
+                logger.info("holder log caught up: temperatures filled in for \(result.temperatureFills.count) stored frame(s)")
+            }
+            temperatureFilledUpTo = span.upperBound
+        }
         try await withEnvironmentalRetry("storing \(identity)") { _ = try store.write(result, run: runID) }
         metrics.record(stage: "store", seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - s0)
         handled += 1

@@ -311,18 +311,25 @@ public final class FrameStore: Sendable {
                       f.processedAt ?? Date().timeIntervalSince1970, f.extra,
                       n, aggregates.counted, aggregates.counted > 0 ? aggregates.atoms : nil,
                       n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1,
-                      f.device, f.inode, f.changed, f.quality, aggregates.pending, f.rotation, f.scale, f.timeSource]
+                      f.device, f.inode, f.changed, f.quality, aggregates.pending, f.rotation, f.scale, f.timeSource, f.temperatureSource]
         try db.cachedStatement(sql: """
             INSERT INTO frames (id, run_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
                 image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
                 converged, drift_x, drift_y, model_id,
                 t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
                 column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality,
-                counts_pending, rotation, scale, time_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                counts_pending, rotation, scale, time_source, temperature_source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: arguments)
 
         let revised = try applyRevisions(r.revisions, db: db)
+        let now = Date().timeIntervalSince1970
+        for fill in r.temperatureFills where fill.frame != k {
+            try db.cachedStatement(sql: """
+                UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?
+                WHERE id = ? AND temperature IS NULL
+                """).execute(arguments: [fill.celsius, fill.source, now, fill.frame])
+        }
         if aggregates.tracked > 0 || revised {
             let pending = try Int.fetchOne(db.cachedStatement(
                 sql: "SELECT count(*) FROM frames WHERE track_indexed = 0 AND counts_pending = 0")) ?? 0
@@ -357,6 +364,34 @@ public final class FrameStore: Sendable {
                left == 0 { finished = true }
         }
         return finished
+    }
+
+    /// Writes temperatures of stored frames that had none (the holder log caught up while no new
+    /// frame came), in one transaction.
+    public func writeTemperatureFills(_ fills: [TemperatureFill]) throws {
+        guard !fills.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                for fill in fills {
+                    try db.cachedStatement(sql: """
+                        UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?
+                        WHERE id = ? AND temperature IS NULL
+                        """).execute(arguments: [fill.celsius, fill.source, now, fill.frame])
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// Frames without a temperature acquired within `range` (Unix s), oldest first: those stored
+    /// before the holder log reached them.
+    public func framesAwaitingTemperature(in range: ClosedRange<Double>) throws -> [(frame: Int, acquiredAt: Double)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, acquired_at FROM frames WHERE acquired_at BETWEEN ? AND ? AND temperature IS NULL ORDER BY id
+                """, arguments: [range.lowerBound, range.upperBound]).map { (frame: $0["id"], acquiredAt: $0["acquired_at"]) }
+        }
     }
 
     /// Stores revised counts and events that no new frame brings (the end of a series: the

@@ -96,6 +96,11 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     /// Where `acquiredAt` comes from: `metadata` (the microscope's, in the file) or `file_time`
     /// (the file's modification time); nil in stores written before version 4.
     public var timeSource: String? = nil
+    /// Where `temperature` comes from ("<log file>:<line>", the later of the two log lines it is
+    /// interpolated between) and, for a frame stored before its log line existed, when it was filled
+    /// in (Unix s; nil: known when the frame was stored).
+    public var temperatureSource: String? = nil
+    public var temperatureFilledAt: Double? = nil
     /// Counting model that counted the frame's columns (``CountingModelRecord/id``).
     public var modelID: String?
     public var timings: StageTimings
@@ -180,6 +185,15 @@ public struct ColumnRecord: Codable, Sendable, Equatable {
         self.crlbX = crlbX; self.crlbY = crlbY; self.count = count; self.track = track
         self.rawCount = rawCount; self.countFinal = countFinal
     }
+}
+
+/// The holder temperature of an earlier frame, known only now that the log caught up with it;
+/// written in the transaction of a later frame.
+public struct TemperatureFill: Codable, Sendable, Equatable {
+    public var frame: Int
+    public var celsius: Double
+    public var source: String
+    public init(frame: Int, celsius: Double, source: String) { self.frame = frame; self.celsius = celsius; self.source = source }
 }
 
 /// A revised count of a column of an earlier frame, written in the transaction of a later frame.
@@ -316,6 +330,8 @@ public struct FrameResult: Sendable {
     public var resumeState: Data?
     /// Counts of earlier frames' columns revised or made final by this frame (fixed-lag smoothing).
     public var revisions: [CountRevision]
+    /// Temperatures of earlier frames filled in with this frame (the holder log caught up).
+    public var temperatureFills: [TemperatureFill] = []
 
     public init(frame: FrameRecord, columns: [ColumnRecord] = [], events: [EventRecord] = [],
                 facets: [FacetRecord] = [], particles: [ParticleRecord] = [], model: CountingModelRecord? = nil,

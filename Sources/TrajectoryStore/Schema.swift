@@ -95,6 +95,8 @@ public enum StoreSchema {
         ALTER TABLE frames ADD COLUMN rotation REAL;
         ALTER TABLE frames ADD COLUMN scale REAL;
         ALTER TABLE frames ADD COLUMN time_source TEXT;
+        ALTER TABLE frames ADD COLUMN temperature_source TEXT;
+        ALTER TABLE frames ADD COLUMN temperature_filled_at REAL;
         CREATE INDEX frames_counts_pending ON frames(id) WHERE counts_pending > 0;
         """
 

@@ -550,6 +550,8 @@ public final class StoreReader: Sendable {
         f.rotation = row["rotation"]
         f.scale = row["scale"]
         f.timeSource = row["time_source"]
+        f.temperatureSource = row["temperature_source"]
+        f.temperatureFilledAt = row["temperature_filled_at"]
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]

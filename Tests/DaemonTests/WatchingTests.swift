@@ -134,3 +134,23 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 }
+
+/// Holder logs in other conventions.
+final class TemperatureLogConventionTests: XCTestCase {
+    /// A European-locale log (`;`, decimal comma): 23,5 is 23.5 °C, not 23.
+    func testDecimalComma() throws {
+        let log = try TemperatureLog.parse("time;temperature\n2026-12-01T10:00:00Z;23,5\n2026-12-01T10:00:10Z;33,5\n")
+        let t0 = try XCTUnwrap(TemperatureLog.timestamp("2026-12-01T10:00:00Z"))
+        XCTAssertEqual(try XCTUnwrap(log.temperature(at: t0)), 23.5, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(log.temperature(at: t0 + 5)), 28.5, accuracy: 1e-12)
+        XCTAssertEqual(log.lines, [2, 3])
+    }
+
+    /// A clock offset moves the log onto the microscope's clock.
+    func testClockOffset() throws {
+        let log = try TemperatureLog.parse("1000, 300\n1010, 400\n").shifted(by: -4)
+        XCTAssertEqual(try XCTUnwrap(log.temperature(at: 996)), 300, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(log.temperature(at: 1001)), 350, accuracy: 1e-12)
+        XCTAssertNil(log.temperature(at: 1008))
+    }
+}
