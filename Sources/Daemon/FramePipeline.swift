@@ -83,11 +83,26 @@ public struct FramePipeline: Sendable {
         record.inode = file.inode
         record.changed = file.changed
         if let reading, let log = temperatureLog { record.temperatureSource = "\(log.path):\(reading.line)" }
+        var clockWarning: String? = nil
+        if reading == nil, let span = temperatureLog?.log?.span {
+            // A frame before the log, or long after it: the two PCs' clocks probably disagree.
+            if acquired < span.lowerBound {
+                clockWarning = String(format: "no holder temperature: acquired %.0f s before the holder log's first sample "
+                    + "(check the two PCs' clocks, or set holder_clock_offset)", span.lowerBound - acquired)
+            } else if acquired > span.upperBound + 600 {
+                clockWarning = String(format: "no holder temperature yet: acquired %.0f s after the holder log's last sample "
+                    + "(is the log still written? check the clocks, or set holder_clock_offset)", acquired - span.upperBound)
+            }
+        }
         record.timeSource = frame.acquiredAt != nil ? Frame.TimeSource.metadata.rawValue : Frame.TimeSource.fileTime.rawValue
         record.timings = StageTimings(read: readSeconds, fit: a.timings.fit, count: a.timings.count,
                                       track: a.timings.track.map { $0 + (a.timings.smooth ?? 0) })
         record.processedAt = Date().timeIntervalSince1970
-        return Self.result(of: a, record: record, readSeconds: readSeconds, state: encodedState())
+        var result = Self.result(of: a, record: record, readSeconds: readSeconds, state: encodedState())
+        if let clockWarning {
+            result.frame.quality = result.frame.quality.map { $0 + "; " + clockWarning } ?? clockWarning
+        }
+        return result
     }
 
     /// The store's records of one analysed frame (`record` holds the file's side).
