@@ -7,6 +7,8 @@
 /// time without a zone, so the clock offset is where both the time-zone difference and the drift
 /// between the holder PC and the microscope PC go. When no start is known, `times` are elapsed
 /// seconds since the log began (plus the clock offset) and `start` is nil.
+///
+/// Equality compares values exactly, so a log holding NaN samples is not `==` to itself (IEEE).
 public struct HolderLog: Sendable, Equatable {
     /// The holder software that wrote the log, told apart by content, not by file name.
     public enum Format: String, Sendable, Equatable, CaseIterable {

@@ -116,10 +116,3 @@ final class GenericLogTests: XCTestCase {
         XCTAssertNil(log.value(of: t.name, at: log.times.last! + 0.001))
     }
 }
-
-enum TestPaths {
-    static let electrothermal = fixtureLog("protochips/protochips_electrothermal.csv")
-}
-
-import TestSupport
-func fixtureLog(_ name: String) -> String { fixture("holder_logs/" + name) }

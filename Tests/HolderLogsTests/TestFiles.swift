@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A scratch folder for logs written by a test, removed when the test ends.
 final class TempLogs {
@@ -30,3 +31,11 @@ func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Double) -> Dou
     cal.timeZone = TimeZone(identifier: "UTC")!
     return cal.date(from: c)!.timeIntervalSince1970 + s
 }
+
+/// Paths of the real logs the tests share.
+enum TestPaths {
+    static let electrothermal = fixtureLog("protochips/protochips_electrothermal.csv")
+}
+
+/// A file of fixtures/holder_logs.
+func fixtureLog(_ name: String) -> String { fixture("holder_logs/" + name) }
