@@ -55,6 +55,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // Heating-holder logs (Protochips, DENSsolutions DigiHeater/Impulse, generic CSV) read into one value type.
+        .target(name: "HolderLogs"),
         .target(name: "Simulation", dependencies: ["TIFFFrame", "FrameFormats", "StemCore"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
         .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "FrameFormats", "AtomCount"]),
@@ -109,6 +111,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Analysis", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
                                                         "ColumnFit", "Monitoring", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Tracking", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
+        .testTarget(name: "HolderLogsTests", dependencies: ["HolderLogs", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",
