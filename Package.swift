@@ -50,7 +50,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "TIFFFrame", "FrameFormats", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "CInotifyTools", "Monitoring",
+            "TIFFFrame", "FrameFormats", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "HolderLogs",
+            "CInotifyTools", "Monitoring",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

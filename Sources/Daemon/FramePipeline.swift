@@ -82,7 +82,15 @@ public struct FramePipeline: Sendable {
         record.device = file.device
         record.inode = file.inode
         record.changed = file.changed
-        if let reading, let log = temperatureLog { record.temperatureSource = "\(log.path):\(reading.line)" }
+        if let reading, let log = temperatureLog {
+            record.temperatureSource = log.holder == nil ? "\(log.path):\(reading.line)" : "\(log.path) sample \(reading.line)"
+            let channels = log.channels(at: acquired)
+            if !channels.isEmpty {
+                let e = JSONEncoder()
+                e.outputFormatting = .sortedKeys
+                record.holder = (try? e.encode(channels)).map { String(decoding: $0, as: UTF8.self) }
+            }
+        }
         var clockWarning: String? = nil
         if reading == nil, let span = temperatureLog?.log?.span {
             // A frame before the log, or long after it: the two PCs' clocks probably disagree.
@@ -190,7 +198,13 @@ public struct FramePipeline: Sendable {
         guard var log = temperatureLog else { return [] }
         defer { temperatureLog = log }
         return awaiting.compactMap { f in
-            log.reading(at: f.acquiredAt).map { TemperatureFill(frame: f.frame, celsius: $0.celsius, source: "\(log.path):\($0.line)") }
+            guard let r = log.reading(at: f.acquiredAt) else { return nil }
+            let channels = log.channels(at: f.acquiredAt)
+            let e = JSONEncoder()
+            e.outputFormatting = .sortedKeys
+            let holder = channels.isEmpty ? nil : (try? e.encode(channels)).map { String(decoding: $0, as: UTF8.self) }
+            return TemperatureFill(frame: f.frame, celsius: r.celsius,
+                                   source: log.holder == nil ? "\(log.path):\(r.line)" : "\(log.path) sample \(r.line)", holder: holder)
         }
     }
 

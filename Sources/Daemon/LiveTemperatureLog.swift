@@ -1,4 +1,5 @@
 import Foundation
+import HolderLogs
 
 /// A heating holder's log followed while the holder software appends to it: the file is read
 /// again whenever its size, modification time or inode changed (appended, rewritten or rotated),
@@ -8,7 +9,10 @@ public struct LiveTemperatureLog: Sendable {
     public let path: String
     /// Seconds added to the log's times (holder PC clock → microscope PC clock).
     public let clockOffset: Double
+    /// The temperature samples (from the holder's format, or a two-column "time, °C" log).
     public private(set) var log: TemperatureLog?
+    /// The whole log with every channel, when it is a Protochips, DENSsolutions or headed CSV log.
+    public private(set) var holder: HolderLog?
     /// Why the last read failed (nil: it did not).
     public private(set) var lastError: String?
     private var key: FileKey?
@@ -21,7 +25,37 @@ public struct LiveTemperatureLog: Sendable {
         self.path = path
         self.clockOffset = clockOffset
         key = Self.key(path)
-        log = try TemperatureLog.read(path: path).shifted(by: clockOffset)
+        (log, holder) = try Self.read(path, clockOffset: clockOffset)
+    }
+
+    /// A holder's own format (Protochips, DENSsolutions DigiHeater or Impulse) through the
+    /// `HolderLogs` readers, every channel kept; anything else as a "time, °C" log.
+    static func read(_ path: String, clockOffset: Double) throws(TemperatureLog.LogError) -> (TemperatureLog, HolderLog?) {
+        if let format = try? HolderLogReader.format(path: path), format != .generic {
+            let h: HolderLog
+            do { h = try HolderLogReader.read(path: path, options: .init(clockOffset: clockOffset)) } catch {
+                throw .holderFormat(path: path, reason: error.description)
+            }
+            guard h.start != nil, let t = h.temperature else {
+                throw .holderFormat(path: path, reason: h.start == nil ? "the log gives no start date and time"
+                    : "no temperature channel among \(h.channels.map(\.title).joined(separator: ", "))")
+            }
+            var samples: [(time: Double, celsius: Double)] = [], lines: [Int] = []
+            for (k, (time, v)) in zip(h.times, t.values).enumerated() where v.isFinite {
+                samples.append((time, v)); lines.append(k + 1)
+            }
+            guard !samples.isEmpty else { throw .empty(path: path) }
+            return (TemperatureLog(samples: samples, lines: lines), h)
+        }
+        return (try TemperatureLog.read(path: path).shifted(by: clockOffset), nil)
+    }
+
+    /// Every channel of the holder log at `time` ("title": value), when the log has channels.
+    public func channels(at time: Double) -> [String: Double] {
+        guard let holder else { return [:] }
+        var out: [String: Double] = [:]
+        for c in holder.channels { if let v = holder.value(of: c.name, at: time) { out[c.title] = v } }
+        return out
     }
 
     static func key(_ path: String) -> FileKey? {
@@ -38,9 +72,10 @@ public struct LiveTemperatureLog: Sendable {
         guard k != key else { return false }
         key = k
         do {
-            let fresh = try TemperatureLog.read(path: path).shifted(by: clockOffset)
+            let (fresh, h) = try Self.read(path, clockOffset: clockOffset)
             let changed = fresh != log
             log = fresh
+            holder = h
             lastError = nil
             return changed
         } catch {

@@ -19,11 +19,14 @@ public struct TemperatureLog: Sendable, Equatable {
         case unreadable(path: String)
         case malformed(path: String, line: Int, text: String)
         case empty(path: String)
+        /// A Protochips or DENSsolutions log that its reader refused.
+        case holderFormat(path: String, reason: String)
         public var description: String {
             switch self {
             case .unreadable(let p): return "\(p): cannot read the temperature log"
             case .malformed(let p, let l, let t): return "\(p) line \(l): expected 'timestamp, temperature', got '\(t)'"
             case .empty(let p): return "\(p): the temperature log has no samples"
+            case .holderFormat(let p, let r): return "\(p): cannot read the holder log (\(r))"
             }
         }
     }

@@ -311,24 +311,24 @@ public final class FrameStore: Sendable {
                       f.processedAt ?? Date().timeIntervalSince1970, f.extra,
                       n, aggregates.counted, aggregates.counted > 0 ? aggregates.atoms : nil,
                       n > 0 ? aggregates.crossSection : nil, aggregates.tracked > 0 ? 0 : 1,
-                      f.device, f.inode, f.changed, f.quality, aggregates.pending, f.rotation, f.scale, f.timeSource, f.temperatureSource]
+                      f.device, f.inode, f.changed, f.quality, aggregates.pending, f.rotation, f.scale, f.timeSource, f.temperatureSource, f.holder]
         try db.cachedStatement(sql: """
             INSERT INTO frames (id, run_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
                 image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
                 converged, drift_x, drift_y, model_id,
                 t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
                 column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality,
-                counts_pending, rotation, scale, time_source, temperature_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                counts_pending, rotation, scale, time_source, temperature_source, holder)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: arguments)
 
         let revised = try applyRevisions(r.revisions, db: db)
         let now = Date().timeIntervalSince1970
         for fill in r.temperatureFills where fill.frame != k {
             try db.cachedStatement(sql: """
-                UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?
+                UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?, holder = ?
                 WHERE id = ? AND temperature IS NULL
-                """).execute(arguments: [fill.celsius, fill.source, now, fill.frame])
+                """).execute(arguments: [fill.celsius, fill.source, now, fill.holder, fill.frame])
         }
         if aggregates.tracked > 0 || revised {
             let pending = try Int.fetchOne(db.cachedStatement(
@@ -375,9 +375,9 @@ public final class FrameStore: Sendable {
             try db.inTransaction(.immediate) {
                 for fill in fills {
                     try db.cachedStatement(sql: """
-                        UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?
+                        UPDATE frames SET temperature = ?, temperature_source = ?, temperature_filled_at = ?, holder = ?
                         WHERE id = ? AND temperature IS NULL
-                        """).execute(arguments: [fill.celsius, fill.source, now, fill.frame])
+                        """).execute(arguments: [fill.celsius, fill.source, now, fill.holder, fill.frame])
                 }
                 return .commit
             }

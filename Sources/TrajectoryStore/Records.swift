@@ -100,6 +100,9 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     /// interpolated between) and, for a frame stored before its log line existed, when it was filled
     /// in (Unix s; nil: known when the frame was stored).
     public var temperatureSource: String? = nil
+    /// Every channel of the holder log at the frame's time, JSON {"Channel B Current (Amps)": …}
+    /// (heating power/current/voltage/resistance, pressure, gas), when the log has them.
+    public var holder: String? = nil
     public var temperatureFilledAt: Double? = nil
     /// Counting model that counted the frame's columns (``CountingModelRecord/id``).
     public var modelID: String?
@@ -193,7 +196,11 @@ public struct TemperatureFill: Codable, Sendable, Equatable {
     public var frame: Int
     public var celsius: Double
     public var source: String
-    public init(frame: Int, celsius: Double, source: String) { self.frame = frame; self.celsius = celsius; self.source = source }
+    /// Every holder channel at the frame's time (JSON, as ``FrameRecord/holder``).
+    public var holder: String?
+    public init(frame: Int, celsius: Double, source: String, holder: String? = nil) {
+        self.frame = frame; self.celsius = celsius; self.source = source; self.holder = holder
+    }
 }
 
 /// A revised count of a column of an earlier frame, written in the transaction of a later frame.

@@ -97,6 +97,7 @@ public enum StoreSchema {
         ALTER TABLE frames ADD COLUMN time_source TEXT;
         ALTER TABLE frames ADD COLUMN temperature_source TEXT;
         ALTER TABLE frames ADD COLUMN temperature_filled_at REAL;
+        ALTER TABLE frames ADD COLUMN holder TEXT;
         CREATE INDEX frames_counts_pending ON frames(id) WHERE counts_pending > 0;
         """
 

@@ -552,6 +552,7 @@ public final class StoreReader: Sendable {
         f.timeSource = row["time_source"]
         f.temperatureSource = row["temperature_source"]
         f.temperatureFilledAt = row["temperature_filled_at"]
+        f.holder = row["holder"]
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]

@@ -4,7 +4,7 @@ import TIFFFrame
 import TrajectoryStore
 import XCTest
 
-/// The holder log followed live: frames land at 2 per second while another writer appends the log
+/// The holder log followed live: frames land at 2 per second while another writer appends a Protochips log
 /// at 10 Hz, 3 s behind the frames, ramping 300 → 500 °C; frames stored before their log line
 /// existed get their temperature when the log catches up, across a SIGKILL and restart.
 final class HolderLogLiveTests: XCTestCase {
@@ -22,10 +22,20 @@ final class HolderLogLiveTests: XCTestCase {
         let t0 = Date().timeIntervalSince1970
         let duration = 12.0
         @Sendable func ramp(_ t: Double) -> Double { 300 + 200 * min(1, max(0, (t - t0) / duration)) }
-        @Sendable func line(_ t: Double) -> String { String(format: "%.3f, %.4f\n", t, ramp(t)) }
-        // The log starts 5 s before the frames; the writer stays 3 s behind the wall clock.
-        var text = "time, temperature\n"
-        var next = t0 - 5
+        // A Protochips log (Fusion/AXON CSV): elapsed milliseconds from the start in its header.
+        let logStart = (t0 - 5).rounded(.down)
+        @Sendable func line(_ t: Double) -> String {
+            String(format: "%.0f, , %.4f, %.8f\n", (t - logStart) * 1000, ramp(t), 0.01 + 1e-5 * (ramp(t) - 300))
+        }
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: logStart))
+        var text = "Time, Notes, Channel A Temperature, Channel B Current\n"
+        text += String(format: "0, Date (yyyy.mm.dd) = %04d.%02d.%02d, 0, 0\n", c.year!, c.month!, c.day!)
+        text += String(format: "0, Time (hh:mm:ss.ms) = %02d:%02d:%02d.000, 0, 0\n", c.hour!, c.minute!, c.second!)
+        text += "0, Time units = Milliseconds, 0, 0\n0, Temperature units = Degrees C, 0, 0\n0, Current units = Amps, 0, 0\n"
+        // The log's samples start 5 s before the frames; the writer stays 3 s behind the wall clock.
+        var next = logStart
         while next <= t0 - 3 { text += line(next); next += 0.1 }
         try text.write(toFile: logPath, atomically: false, encoding: .utf8)
         let stop = LockedFlag()
@@ -78,7 +88,10 @@ final class HolderLogLiveTests: XCTestCase {
         for f in frames {
             let t = try XCTUnwrap(f.acquiredAt)
             XCTAssertEqual(try XCTUnwrap(f.temperature), ramp(t), accuracy: 0.5, "frame \(f.frame)")
-            XCTAssertTrue(f.temperatureSource?.hasPrefix(logPath + ":") ?? false, f.temperatureSource ?? "no source")
+            XCTAssertTrue(f.temperatureSource?.hasPrefix(logPath + " sample ") ?? false, f.temperatureSource ?? "no source")
+            let holder = try XCTUnwrap(f.holder.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] })
+            XCTAssertEqual(try XCTUnwrap(holder["Channel B Current (Amps)"]), 0.01 + 1e-5 * (ramp(t) - 300), accuracy: 1e-6,
+                           "every channel kept: \(holder)")
             if f.temperatureFilledAt != nil { filled += 1 }
         }
         XCTAssertGreaterThan(filled, 12, "frames stored before their log line existed were filled in later")
