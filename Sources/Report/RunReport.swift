@@ -55,7 +55,7 @@ public struct RunReport: Sendable {
             timePlot(frames, start: start, title: "Columns against time", yLabel: "columns") { Double($0.columnCount) },
             temperaturePlot(frames, title: "Atoms against temperature", yLabel: "atoms") { $0.atoms.map(Double.init) },
             temperaturePlot(frames, title: "Columns against temperature", yLabel: "columns") { Double($0.columnCount) },
-        ]))
+        ] + heatingPlots(frames)))
         sections.append(section("Facets", [facetPlot(facets, frames: frames, start: start),
                                            facetPlot(facets, frames: frames, start: start, againstTemperature: true)]))
         if let last {
@@ -103,6 +103,27 @@ public struct RunReport: Sendable {
             return ((t - (start ?? t)) / 60, v)
         }
         return linePlot(downsample(pts), title: title, xLabel: "time (min)", yLabel: yLabel, colour: "#2c7fb8")
+    }
+
+    /// Atoms against the holder's heating power (or, without one, its heating current), when the
+    /// holder log had such a channel (`frames.holder`).
+    func heatingPlots(_ frames: [FrameRecord]) -> [String] {
+        func channels(_ f: FrameRecord) -> [String: Double] {
+            guard let text = f.holder, let d = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double] else { return [:] }
+            return d
+        }
+        let keys = Set(frames.prefix(1000).flatMap { channels($0).keys })
+        guard let key = keys.sorted().first(where: { $0.localizedCaseInsensitiveContains("power") })
+            ?? keys.sorted().first(where: { $0.localizedCaseInsensitiveContains("current") }) else { return [] }
+        let pts = frames.filter { $0.status == .ok }.compactMap { f -> (Double, Double)? in
+            guard let x = channels(f)[key], let a = f.atoms else { return nil }
+            return (x, Double(a))
+        }
+        let shown = pts.count > maxPoints ? stride(from: 0, to: pts.count, by: pts.count / maxPoints + 1).map { pts[$0] } : pts
+        guard !shown.isEmpty else { return [] }
+        var p = SVGPlot(title: "Atoms against \(key)", xLabel: key, yLabel: "atoms", x: range(shown.map(\.0)), y: range(shown.map(\.1)))
+        p.markers(shown, fill: "#756bb1", radius: 2)
+        return [figure(p)]
     }
 
     func temperaturePlot(_ frames: [FrameRecord], title: String, yLabel: String, _ value: (FrameRecord) -> Double?) -> String {
