@@ -28,7 +28,7 @@ public struct FramePipeline: Sendable {
 
     public init(configuration c: WatchConfiguration, resume: Data?, nextFrame: Int) throws {
         let settings = try c.analysisSettings()
-        temperatureLog = try c.temperatureLog.map { path throws in try LiveTemperatureLog(path: path, clockOffset: c.holderClockOffset) }
+        temperatureLog = try c.temperatureLog.map { path throws in try LiveTemperatureLog(path: path, clockOffset: c.holderClockOffset, timeColumn: c.holderTimeColumn, elapsedStart: c.holderElapsedStart) }
         var saved: Pipeline.State? = nil
         if let resume {
             do {

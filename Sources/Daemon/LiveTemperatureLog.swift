@@ -9,6 +9,9 @@ public struct LiveTemperatureLog: Sendable {
     public let path: String
     /// Seconds added to the log's times (holder PC clock → microscope PC clock).
     public let clockOffset: Double
+    /// Generic CSV logs: the time column and, for elapsed seconds, the start (Unix s).
+    public let timeColumn: String?
+    public let elapsedStart: Double?
     /// The temperature samples (from the holder's format, or a two-column "time, °C" log).
     public private(set) var log: TemperatureLog?
     /// The whole log with every channel, when it is a Protochips, DENSsolutions or headed CSV log.
@@ -21,22 +24,32 @@ public struct LiveTemperatureLog: Sendable {
 
     /// Reads the log once; a missing or unreadable log is an error at start (the configuration
     /// names a file that is not there).
-    public init(path: String, clockOffset: Double = 0) throws(TemperatureLog.LogError) {
+    public init(path: String, clockOffset: Double = 0, timeColumn: String? = nil, elapsedStart: Double? = nil) throws(TemperatureLog.LogError) {
         self.path = path
         self.clockOffset = clockOffset
+        self.timeColumn = timeColumn
+        self.elapsedStart = elapsedStart
         key = Self.key(path)
-        (log, holder) = try Self.read(path, clockOffset: clockOffset)
+        (log, holder) = try Self.read(path, options: options)
+    }
+
+    var options: HolderLogReader.Options {
+        HolderLogReader.Options(clockOffset: clockOffset, timeColumn: timeColumn,
+                                timeKind: elapsedStart.map { .elapsedSeconds(start: $0) })
     }
 
     /// A holder's own format (Protochips, DENSsolutions DigiHeater or Impulse) through the
     /// `HolderLogs` readers, every channel kept; anything else as a "time, °C" log.
-    static func read(_ path: String, clockOffset: Double) throws(TemperatureLog.LogError) -> (TemperatureLog, HolderLog?) {
-        if let format = try? HolderLogReader.format(path: path), format != .generic {
+    static func read(_ path: String, options: HolderLogReader.Options) throws(TemperatureLog.LogError) -> (TemperatureLog, HolderLog?) {
+        // Generic CSV goes through the library too when its time column or start is given.
+        let generic = options.timeColumn != nil || options.timeKind != nil
+        if let format = try? HolderLogReader.format(path: path), format != .generic || generic {
             let h: HolderLog
-            do { h = try HolderLogReader.read(path: path, options: .init(clockOffset: clockOffset)) } catch {
+            do { h = try HolderLogReader.read(path: path, options: options) } catch {
                 throw .holderFormat(path: path, reason: error.description)
             }
-            guard h.start != nil, let t = h.temperature else {
+            // The temperature channel, or the only channel of a two-column log.
+            guard h.start != nil, let t = h.temperature ?? (h.channels.count == 1 ? h.channels.first : nil) else {
                 throw .holderFormat(path: path, reason: h.start == nil ? "the log gives no start date and time"
                     : "no temperature channel among \(h.channels.map(\.title).joined(separator: ", "))")
             }
@@ -47,7 +60,7 @@ public struct LiveTemperatureLog: Sendable {
             guard !samples.isEmpty else { throw .empty(path: path) }
             return (TemperatureLog(samples: samples, lines: lines), h)
         }
-        return (try TemperatureLog.read(path: path).shifted(by: clockOffset), nil)
+        return (try TemperatureLog.read(path: path).shifted(by: options.clockOffset), nil)
     }
 
     /// Every channel of the holder log at `time` ("title": value), when the log has channels.
@@ -72,7 +85,7 @@ public struct LiveTemperatureLog: Sendable {
         guard k != key else { return false }
         key = k
         do {
-            let (fresh, h) = try Self.read(path, clockOffset: clockOffset)
+            let (fresh, h) = try Self.read(path, options: options)
             let changed = fresh != log
             log = fresh
             holder = h

@@ -54,6 +54,10 @@ public struct WatchConfiguration: Sendable, Equatable {
     /// Seconds added to the holder log's times to put them on the microscope's clock
     /// (`holder_clock_offset`; the holder PC's clock minus the microscope PC's, negated).
     public var holderClockOffset = 0.0
+    /// Generic CSV holder logs: the time column (`holder_time_column`) and, when it holds seconds
+    /// elapsed, the start (`holder_elapsed_start`: ISO 8601 or Unix s).
+    public var holderTimeColumn: String? = nil
+    public var holderElapsedStart: Double? = nil
     /// Any analysis setting by its dotted name (`smoothing.lag = 5`, `fit.maxIterations = 50`,
     /// `linking.maxGap = 3`; ``AnalysisSettings/flattened`` lists them), applied after the keys above.
     public var settings: [SettingOverride] = []
@@ -92,6 +96,7 @@ public struct WatchConfiguration: Sendable, Equatable {
             ("temperature_log", o(temperatureLog)), ("structure", "\(structure)"),
             ("max_pixels", "\(maxPixels)"), ("follow_symlinks", "\(followSymlinks)"),
             ("frame_timeout", "\(frameTimeout)"), ("log_level", logLevel), ("emd_signal", o(emdSignal)), ("holder_clock_offset", "\(holderClockOffset)"),
+            ("holder_time_column", o(holderTimeColumn)), ("holder_elapsed_start", o(holderElapsedStart)),
         ]
         if let crystal {
             out += [("crystal", crystal.lattice.rawValue), ("lattice_constant", "\(crystal.latticeConstant)"),
@@ -191,6 +196,10 @@ public struct WatchConfiguration: Sendable, Equatable {
             case "follow_symlinks": c.followSymlinks = try flag()
             case "emd_signal": c.emdSignal = value.isEmpty ? nil : value
             case "holder_clock_offset": c.holderClockOffset = try number()
+            case "holder_time_column": c.holderTimeColumn = value.isEmpty ? nil : value
+            case "holder_elapsed_start":
+                guard let t = TemperatureLog.timestamp(value) else { throw .badValue(file: file, line: i + 1, key: key, value: value) }
+                c.holderElapsedStart = t
             case "frame_timeout":
                 let t = try number()
                 guard t > 0 else { throw .badValue(file: file, line: i + 1, key: key, value: value) }

@@ -154,3 +154,22 @@ final class TemperatureLogConventionTests: XCTestCase {
         XCTAssertNil(log.temperature(at: 1008))
     }
 }
+
+/// A generic CSV log with elapsed seconds, read with its start and a clock offset.
+final class ElapsedTimeLogTests: XCTestCase {
+    func testElapsedSecondsWithStartAndOffset() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-elapsed-\(UUID().uuidString).csv").path
+        defer { unlink(path) }
+        try "elapsed_s;T_sample\n0;300,0\n10;400,0\n20;500,0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var c = try WatchConfiguration.parse("holder_elapsed_start = 2026-12-01T10:00:00Z\nholder_clock_offset = -2.5\n")
+        c.temperatureLog = path
+        let start = try XCTUnwrap(TemperatureLog.timestamp("2026-12-01T10:00:00Z"))
+        var live = try LiveTemperatureLog(path: path, clockOffset: c.holderClockOffset, timeColumn: c.holderTimeColumn,
+                                          elapsedStart: c.holderElapsedStart)
+        // Sample k at start + 10k s on the holder's clock, start + 10k − 2.5 s on the microscope's.
+        XCTAssertEqual(try XCTUnwrap(live.reading(at: start - 2.5)).celsius, 300, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(live.reading(at: start + 2.5)).celsius, 350, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(live.reading(at: start + 17.5)).celsius, 500, accuracy: 1e-9)
+        XCTAssertNil(live.reading(at: start + 18))
+    }
+}
