@@ -70,7 +70,7 @@ public struct Pipeline: Sendable {
             s.counter.counter.maxComponents = settings.counting.maxComponents
             s.counter.counter.components = settings.counting.components
             s.tracker.settings = settings.linking
-            s.smoother.lag = settings.smoothing.lag
+            s.smoother.lag = Self.lag(settings.smoothing)
             s.smoother.enabled = settings.smoothing.enabled
             s.smoother.model = Self.hmm(settings.smoothing)
             self.state = s
@@ -86,13 +86,15 @@ public struct Pipeline: Sendable {
                                                           refitThreshold: settings.counting.refitThreshold, counter: counter),
                                tracker: tracker,
                                smoother: FixedLagSmoother(model: Self.hmm(settings.smoothing),
-                                                          lag: settings.smoothing.enabled ? settings.smoothing.lag : 0,
+                                                          lag: Self.lag(settings.smoothing),
                                                           enabled: settings.smoothing.enabled),
                                facets: FacetTracker(), pendingEvents: [], awaitingAppear: [], firstCounts: [:],
                                nextFrame: nextFrame)
         }
-        if !settings.smoothing.enabled { self.state.smoother.lag = 0 }
     }
+
+    /// Frames a count waits before it is final: none when counts are not smoothed.
+    static func lag(_ s: AnalysisSettings.Smoothing) -> Int { s.enabled ? s.lag : 0 }
 
     static func hmm(_ s: AnalysisSettings.Smoothing) -> CountHMM { CountHMM(maxJump: s.maxJump, stay: s.stayProbability) }
 

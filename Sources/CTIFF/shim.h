@@ -17,38 +17,37 @@ static inline int st_get_u16_defaulted(TIFF *t, uint32_t tag, uint16_t *v) { ret
 
 /* A tag libtiff does not know (vendors' private tags): libtiff keeps it as an anonymous field with
    its count. These read the first value as a double, or the text. */
-static inline int st_get_anonymous_double(TIFF *t, uint32_t tag, double *v) {
+/* The values of an anonymous field: its type, count and data (0 when absent). */
+static inline int st_get_anonymous(TIFF *t, uint32_t tag, TIFFDataType *type, uint32_t *count, void **data) {
     const TIFFField *f = TIFFFindField(t, tag, TIFF_ANY);
     if (f == NULL || !TIFFFieldPassCount(f)) return 0;
-    void *data = NULL;
-    uint32_t count = 0;
     if (TIFFFieldReadCount(f) == TIFF_VARIABLE2) {
-        if (TIFFGetField(t, tag, &count, &data) != 1) return 0;
+        if (TIFFGetField(t, tag, count, data) != 1) return 0;
     } else {
         uint16_t c16 = 0;
-        if (TIFFGetField(t, tag, &c16, &data) != 1) return 0;
-        count = c16;
+        if (TIFFGetField(t, tag, &c16, data) != 1) return 0;
+        *count = c16;
     }
-    if (count < 1 || data == NULL) return 0;
-    switch (TIFFFieldDataType(f)) {
+    *type = TIFFFieldDataType(f);
+    return *data != NULL;
+}
+static inline int st_get_anonymous_double(TIFF *t, uint32_t tag, double *v) {
+    TIFFDataType type;
+    uint32_t count = 0;
+    void *data = NULL;
+    if (!st_get_anonymous(t, tag, &type, &count, &data) || count < 1) return 0;
+    switch (type) {
     case TIFF_DOUBLE: *v = ((double *)data)[0]; return 1;
     case TIFF_FLOAT: *v = ((float *)data)[0]; return 1;
     default: return 0;
     }
 }
 static inline int st_get_anonymous_text(TIFF *t, uint32_t tag, char *out, size_t size) {
-    const TIFFField *f = TIFFFindField(t, tag, TIFF_ANY);
-    if (f == NULL || !TIFFFieldPassCount(f) || size == 0) return 0;
-    void *data = NULL;
+    TIFFDataType type;
     uint32_t count = 0;
-    if (TIFFFieldReadCount(f) == TIFF_VARIABLE2) {
-        if (TIFFGetField(t, tag, &count, &data) != 1) return 0;
-    } else {
-        uint16_t c16 = 0;
-        if (TIFFGetField(t, tag, &c16, &data) != 1) return 0;
-        count = c16;
-    }
-    if (data == NULL || (TIFFFieldDataType(f) != TIFF_ASCII && TIFFFieldDataType(f) != TIFF_BYTE && TIFFFieldDataType(f) != TIFF_UNDEFINED)) return 0;
+    void *data = NULL;
+    if (size == 0 || !st_get_anonymous(t, tag, &type, &count, &data)) return 0;
+    if (type != TIFF_ASCII && type != TIFF_BYTE && type != TIFF_UNDEFINED) return 0;
     size_t n = count < size - 1 ? count : size - 1;
     for (size_t i = 0; i < n; i++) out[i] = ((const char *)data)[i];
     out[n] = 0;

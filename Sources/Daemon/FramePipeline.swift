@@ -83,13 +83,8 @@ public struct FramePipeline: Sendable {
         record.inode = file.inode
         record.changed = file.changed
         if let reading, let log = temperatureLog {
-            record.temperatureSource = log.holder == nil ? "\(log.path):\(reading.line)" : "\(log.path) sample \(reading.line)"
-            let channels = log.channels(at: acquired)
-            if !channels.isEmpty {
-                let e = JSONEncoder()
-                e.outputFormatting = .sortedKeys
-                record.holder = (try? e.encode(channels)).map { String(decoding: $0, as: UTF8.self) }
-            }
+            record.temperatureSource = log.source(line: reading.line)
+            record.holder = log.channelsJSON(at: acquired)
         }
         var clockWarning: String? = nil
         if reading == nil, let span = temperatureLog?.log?.span {
@@ -199,12 +194,8 @@ public struct FramePipeline: Sendable {
         defer { temperatureLog = log }
         return awaiting.compactMap { f in
             guard let r = log.reading(at: f.acquiredAt) else { return nil }
-            let channels = log.channels(at: f.acquiredAt)
-            let e = JSONEncoder()
-            e.outputFormatting = .sortedKeys
-            let holder = channels.isEmpty ? nil : (try? e.encode(channels)).map { String(decoding: $0, as: UTF8.self) }
-            return TemperatureFill(frame: f.frame, celsius: r.celsius,
-                                   source: log.holder == nil ? "\(log.path):\(r.line)" : "\(log.path) sample \(r.line)", holder: holder)
+            return TemperatureFill(frame: f.frame, celsius: r.celsius, source: log.source(line: r.line),
+                                   holder: log.channelsJSON(at: f.acquiredAt))
         }
     }
 

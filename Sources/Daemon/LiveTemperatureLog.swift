@@ -71,6 +71,19 @@ public struct LiveTemperatureLog: Sendable {
         return out
     }
 
+    /// ``channels(at:)`` as the JSON stored in `frames.holder` (sorted keys); nil without channels.
+    public func channelsJSON(at time: Double) -> String? {
+        let channels = channels(at: time)
+        guard !channels.isEmpty else { return nil }
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return (try? e.encode(channels)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Where a reading comes from, as stored in `frames.temperature_source`: the file and line of a
+    /// "time, °C" log, the file and sample number of a holder's own format.
+    public func source(line: Int) -> String { holder == nil ? "\(path):\(line)" : "\(path) sample \(line)" }
+
     static func key(_ path: String) -> FileKey? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

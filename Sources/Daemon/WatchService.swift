@@ -458,20 +458,29 @@ struct FrameLoop {
         }
     }
 
-    /// The holder log read again between frames: stored frames it now reaches get their temperature.
-    mutating func fillTemperaturesWhileIdle() async throws {
-        guard pipeline.temperatureLog != nil else { return }
-        pipeline.refreshTemperatureLog()
-        guard let span = pipeline.temperatureLog?.log?.span, span.upperBound > temperatureFilledUpTo else { return }
+    /// Temperatures for stored frames that the holder log now reaches (they had none when they were
+    /// stored), and the end of the log's span they were computed up to; nil when the span has not
+    /// grown since the last fill. The caller sets `temperatureFilledUpTo` once they are stored.
+    mutating func pendingTemperatureFills(excluding frame: Int? = nil) async throws -> (fills: [TemperatureFill], upTo: Double)? {
+        guard let span = pipeline.temperatureLog?.log?.span, span.upperBound > temperatureFilledUpTo else { return nil }
         let store = self.store
         let lower = temperatureFilledUpTo == -.infinity ? span.lowerBound : max(span.lowerBound, temperatureFilledUpTo - 3600)
         let awaiting = try await withEnvironmentalRetry("reading frames without temperature") {
             try store.framesAwaitingTemperature(in: lower...span.upperBound)
-        }
+        }.filter { $0.frame != frame }
         let fills = pipeline.temperatureFills(awaiting)
-        try await withEnvironmentalRetry("storing filled-in temperatures") { try store.writeTemperatureFills(fills) }
         if !fills.isEmpty { logger.info("holder log caught up: temperatures filled in for \(fills.count) stored frame(s)") }
-        temperatureFilledUpTo = span.upperBound
+        return (fills, span.upperBound)
+    }
+
+    /// The holder log read again between frames: stored frames it now reaches get their temperature.
+    mutating func fillTemperaturesWhileIdle() async throws {
+        guard pipeline.temperatureLog != nil else { return }
+        pipeline.refreshTemperatureLog()
+        guard let pending = try await pendingTemperatureFills() else { return }
+        let store = self.store
+        try await withEnvironmentalRetry("storing filled-in temperatures") { try store.writeTemperatureFills(pending.fills) }
+        temperatureFilledUpTo = pending.upTo
     }
 
     /// End of an archived series: the last counts become final and the last events are stored.
@@ -493,19 +502,10 @@ struct FrameLoop {
         var result = incoming
         let s0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         // Frames stored before the holder log reached them get their temperature with this one.
-        if let span = pipeline.temperatureLog?.log?.span, span.upperBound > temperatureFilledUpTo {
-            let store = self.store
-            let lower = max(span.lowerBound, temperatureFilledUpTo == -.infinity ? span.lowerBound : temperatureFilledUpTo - 3600)
-            let awaiting = try await withEnvironmentalRetry("reading frames without temperature") {
-                try store.framesAwaitingTemperature(in: lower...span.upperBound)
-            }.filter { $0.frame != result.frame.frame }
-            result.temperatureFills = pipeline.temperatureFills(awaiting)
-            if !result.temperatureFills.isEmpty {
-                logger.info("holder log caught up: temperatures filled in for \(result.temperatureFills.count) stored frame(s)")
-            }
-            temperatureFilledUpTo = span.upperBound
-        }
+        let pending = try await pendingTemperatureFills(excluding: result.frame.frame)
+        if let pending { result.temperatureFills = pending.fills }
         try await withEnvironmentalRetry("storing \(identity)") { _ = try store.write(result, run: runID) }
+        if let pending { temperatureFilledUpTo = pending.upTo }
         metrics.record(stage: "store", seconds: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - s0)
         handled += 1
         if result.frame.status == .failed { metrics.failed.increment() } else { metrics.processed.increment() }

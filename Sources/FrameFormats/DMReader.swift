@@ -204,31 +204,30 @@ public enum DMReader {
     }
 }
 
-/// A whole file read with checks (zero-byte, not a regular file, unreadable).
+/// A file's bytes read with checks (missing, not a regular file, zero-byte, unreadable).
 enum FileBytes {
-    /// The first `count` bytes (fewer for a shorter file), after the same checks as ``read(path:)``.
+    /// The first `count` bytes (fewer for a shorter file).
     static func header(path: String, count: Int) throws(FrameReadError) -> [UInt8] {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw FrameReadError.fromErrno(errno, path: path) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path, kind: FrameReadError.fileKind(st.st_mode)) }
-        guard st.st_size > 0 else { throw .emptyFile(path: path) }
-        guard let h = FileHandle(forReadingAtPath: path) else { throw FrameReadError.fromErrno(errno == 0 ? EACCES : errno, path: path) }
-        defer { try? h.close() }
-        return [UInt8]((try? h.read(upToCount: count)) ?? Data())
+        try withFile(path) { h in [UInt8]((try? h.read(upToCount: count)) ?? Data()) }
     }
 
+    /// The whole file.
     static func read(path: String) throws(FrameReadError) -> [UInt8] {
+        try withFile(path) { h throws(FrameReadError) in
+            do { return [UInt8](try h.readToEnd() ?? Data()) } catch {
+                throw .unreadable(path: path, reason: error.localizedDescription, errno: EIO)
+            }
+        }
+    }
+
+    private static func withFile<T>(_ path: String, _ body: (FileHandle) throws(FrameReadError) -> T) throws(FrameReadError) -> T {
         var st = stat()
         guard stat(path, &st) == 0 else { throw FrameReadError.fromErrno(errno, path: path) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path, kind: FrameReadError.fileKind(st.st_mode)) }
         guard st.st_size > 0 else { throw .emptyFile(path: path) }
         guard let h = FileHandle(forReadingAtPath: path) else { throw FrameReadError.fromErrno(errno == 0 ? EACCES : errno, path: path) }
         defer { try? h.close() }
-        do {
-            return [UInt8](try h.readToEnd() ?? Data())
-        } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription, errno: EIO)
-        }
+        return try body(h)
     }
 }
 

@@ -112,7 +112,7 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
                 if o.frame == frame || o.count != before[k] { out.append(Revision(track: id, observation: o, final: false)) }
             }
         }
-        out += finalize(upTo: frame - lag)
+        out += finalize(upTo: frame - lag, states: s)
         out.sort { ($0.frame, $0.index) < ($1.frame, $1.index) }
         prune()
         return out
@@ -120,7 +120,7 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
 
     /// Makes every pending count final (end of the series).
     public mutating func finish() -> [Revision] {
-        let out = finalize(upTo: Int.max).sorted { ($0.frame, $0.index) < ($1.frame, $1.index) }
+        let out = finalize(upTo: Int.max, states: states).sorted { ($0.frame, $0.index) < ($1.frame, $1.index) }
         prune()
         return out
     }
@@ -131,9 +131,8 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
     /// Forgets a track that ended (after its last observation is final).
     public mutating func forget(track: Int) { tracks[track] = nil }
 
-    private mutating func finalize(upTo limit: Int) -> [Revision] {
+    private mutating func finalize(upTo limit: Int, states s: Int) -> [Revision] {
         var out: [Revision] = []
-        let s = states
         for id in tracks.keys.sorted() {
             var w = tracks[id]!
             guard let first = w.window.first, first.frame <= limit else { continue }
