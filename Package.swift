@@ -8,6 +8,12 @@ let package = Package(
         .executable(name: "stemtrack", targets: ["stemtrack"]),
         .library(name: "ColumnFit", targets: ["ColumnFit"]),
     ],
+    traits: [
+        // The facility store (PostgreSQL through postgres-nio, which builds BoringSSL). On by default;
+        // `swift build --disable-default-traits` builds for an acquisition PC with SQLite only.
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store (postgres:// values of --db)"),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -15,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets with a shim header.
@@ -41,6 +48,12 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["TIFFFrame", "ColumnFit", "AtomCount", "Tracking", "Structure", "StemCore"]),
         .target(name: "TrajectoryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["SCHEMA.md"]),
+        // The facility store: the same store protocol on PostgreSQL (many microscopes, many users).
+        .target(name: "PostgresStore", dependencies: [
+            "TrajectoryStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Presentation of stored results: tables, CSV/JSON rows, the CLI's filter syntax.
         .target(name: "StorePresentation", dependencies: ["TrajectoryStore"]),
         // Service plumbing shared by the daemon and the HTTP server: systemd notification,

@@ -11,8 +11,14 @@ import StemCore
 public struct WatchConfiguration: Sendable, Equatable {
     /// Acquisition directory (`directory`).
     public var directory: String = ""
-    /// SQLite database (`database`), default `<directory>/stemtrack.sqlite`.
+    /// The store (`database`): a SQLite file, default `<directory>/stemtrack.sqlite`, or a
+    /// `postgres://` URL of a facility database shared by many microscopes.
     public var database: String? = nil
+    /// In a shared (PostgreSQL) store: the microscope (`instrument`, default this computer's host
+    /// name) and the run's name (`run`, default the acquisition directory's name). A run is
+    /// resumed when its instrument and name are found.
+    public var instrument: String? = nil
+    public var run: String? = nil
     /// Descend into subdirectories (`recursive`).
     public var recursive = false
     /// File-name patterns (`patterns`, comma separated), default TIFF extensions.
@@ -89,7 +95,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var keyValues: [(String, String)] {
         func o<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "" }
         var out: [(String, String)] = [
-            ("directory", directory), ("database", o(database)), ("recursive", "\(recursive)"),
+            ("directory", directory), ("database", o(database)), ("instrument", o(instrument)), ("run", o(run)),
+            ("recursive", "\(recursive)"),
             ("patterns", patterns.joined(separator: ",")), ("poll", "\(poll)"), ("poll_interval", "\(pollInterval)"),
             ("quiet_period", "\(quietPeriod)"), ("pixel_size", o(pixelSize)), ("background", o(background)),
             ("gain", o(gain)), ("offset", "\(offset)"), ("count_window", "\(countWindow)"),
@@ -116,6 +123,15 @@ public struct WatchConfiguration: Sendable, Equatable {
         let service = keyValues.map { k, v in quoted(k) + ":" + quoted(v) }.joined(separator: ",")
         let analysis = (try? analysisSettings())?.json ?? "null"
         return "{\"analysis\":\(analysis),\"service\":{\(service)},\"software_version\":" + quoted(StemTrackVersion.string) + "}"
+    }
+
+    /// The run this configuration writes in a shared store: (`instrument` or the host name,
+    /// `run` or the acquisition directory's name).
+    public var runKey: RunKey {
+        let dir = (directory as NSString).standardizingPath
+        let name = (dir as NSString).lastPathComponent
+        return RunKey(instrument: instrument ?? ProcessInfo.processInfo.hostName,
+                      name: run ?? (name.isEmpty || name == "/" ? "run" : name))
     }
 
     /// Keys whose values differ between `self` and `other`, as "key: old → new".
@@ -177,6 +193,8 @@ public struct WatchConfiguration: Sendable, Equatable {
             switch key {
             case "directory": c.directory = value
             case "database": c.database = value
+            case "instrument": c.instrument = value.isEmpty ? nil : value
+            case "run": c.run = value.isEmpty ? nil : value
             case "recursive": c.recursive = try flag()
             case "patterns": c.patterns = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             case "poll": c.poll = try flag()

@@ -47,6 +47,8 @@ public struct WatchService: Service {
     /// Re-reads the configuration on SIGHUP (nil: SIGHUP only logs that there is nothing to reload).
     public var reloadConfiguration: (@Sendable () throws -> WatchConfiguration)?
     public var notifier: SystemdNotifier
+    /// The stores this build can open (SQLite, and PostgreSQL when built with it).
+    public var backends: StoreBackends = .sqliteOnly
 
     /// Environment variable naming a file-name substring on which the process aborts right after
     /// marking the frame in progress. Test-only: it simulates an analysis that kills the process.
@@ -88,10 +90,16 @@ public struct WatchService: Service {
         return String(cString: r)
     }
 
-    /// Checks what can be checked before the loop starts: the database is not on a network file
-    /// system and no other daemon writes it. Throws ``WatchError``.
-    public func preflight() throws -> StoreLock {
-        let db = databasePath
+    /// The store to write: the SQLite file or the PostgreSQL URL.
+    public var location: StoreLocation {
+        get throws { do { return try StoreLocation(parsing: databasePath) } catch { throw WatchError.configuration(error.description) } }
+    }
+
+    /// Checks what can be checked before the loop starts: a SQLite file is not on a network file
+    /// system and no other daemon writes it (a PostgreSQL run is locked when it is opened).
+    /// Throws ``WatchError``.
+    public func preflight() throws -> StoreLock? {
+        guard case .sqlite(let db) = try location else { return nil }
         let dir = (db as NSString).deletingLastPathComponent
         if let fs = FileSystemKind.networkName(of: dir.isEmpty ? "." : dir) {
             throw WatchError.networkDatabase(database: db, fileSystem: fs)
@@ -101,7 +109,7 @@ public struct WatchService: Service {
 
     public func run() async throws {
         let lock = try preflight()
-        defer { lock.release() }
+        defer { lock?.release() }
         var loop = try await FrameLoop(service: self)
         try await loop.run()
     }
@@ -112,7 +120,7 @@ struct FrameLoop {
     let service: WatchService
     var c: WatchConfiguration
     var logger: Logger
-    let store: FrameStore
+    let store: any StoreWriting
     var pipeline: FramePipeline
     let runID: Int64
     var index: FrameIndex
@@ -140,23 +148,26 @@ struct FrameLoop {
         self.c = c
         service.health.update { $0.state = .starting }
         notifier.status("starting: opening the store")
-        let path = service.databasePath
-        // Opening can fail for environmental reasons (locked, disk full at migration): retry.
+        let location = try service.location
+        let path = location.description
+        let backends = service.backends
         // Opening and resuming can fail for environmental reasons (locked, disk full at migration,
-        // not mounted yet): pause and retry, like a frame's write.
+        // not mounted yet, PostgreSQL down or restarting): pause and retry, like a frame's write.
         var delay = 0.5
-        var started: (FrameStore, ResumePoint, Int64, KnownFiles)? = nil
+        var started: (any StoreWriting, ResumePoint, Int64, KnownFiles)? = nil
         while started == nil {
             do {
-                let store = try FrameStore(path: path)
+                let store = try backends.openWriter(location, run: c.runKey)
                 let resume = try store.resumePoint()
-                let run = try store.beginRun(RunRecord(softwareVersion: StemTrackVersion.described, settings: c.json,
+                let run = try store.beginSession(SessionRecord(softwareVersion: StemTrackVersion.described, settings: c.json,
                                                        directory: directory, host: ProcessInfo.processInfo.hostName))
                 started = (store, resume, run.id ?? 0, try store.knownFiles())
             } catch StoreError.notAStore(let p) {
                 throw WatchError.notAStore(p)
-            } catch where FrameStore.isEnvironmental(error) {
-                let why = FrameStore.describe(error)
+            } catch StoreError.runInUse(let run, let holder) {
+                throw WatchError.storeInUse(database: "\(path), run \(run)", holder: holder)
+            } catch where backends.isEnvironmental(error) {
+                let why = backends.describe(error)
                 logger.error("\(path): \(why); retrying in \(delay) s")
                 service.health.update { $0.state = .paused; $0.message = why }
                 // Up and retrying: tell systemd so (no start timeout, watchdog fed).
@@ -164,6 +175,8 @@ struct FrameLoop {
                 if Task.isShuttingDownGracefully || Task.isCancelled { throw CancellationError() }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 delay = min(30, delay * 2)
+            } catch let error as StoreError {
+                throw WatchError.configuration(error.description)
             }
         }
         let (store, resume, runID, known) = started!
@@ -172,11 +185,11 @@ struct FrameLoop {
         do {
             pipeline = try FramePipeline(configuration: c, resume: resume.state, nextFrame: resume.nextFrame)
         } catch {
-            try? store.endRun(runID)
+            try? store.endSession(runID)
             throw WatchError.configuration("\(path): \(error)")
         }
         if resume.frameCount > 0 {
-            logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastRun?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
+            logger.info("resuming after frame \(resume.lastFrame ?? -1) (\(resume.frameCount) frames stored\(resume.lastSession?.stoppedAt == nil ? ", last run did not stop cleanly" : ""))")
         }
         if !pipeline.changedSettings.isEmpty {
             logger.warning("settings changed since the stored frames were analysed; frames from \(resume.nextFrame) on use the new ones: \(pipeline.changedSettings.joined(separator: "; "))")
@@ -310,7 +323,7 @@ struct FrameLoop {
         status.show(force: true)
         FileHandle.standardError.write(Data("\n".utf8))
         try? store.writeHeartbeat(heartbeatRecord(state: "stopped"))
-        try await withEnvironmentalRetry("closing the run") { try store.endRun(runID) }
+        try await withEnvironmentalRetry("closing the run") { try store.endSession(runID) }
         logger.info("stopped: \(status.frames) frames this session (\(status.failed) failed)")
     }
 
@@ -531,8 +544,8 @@ struct FrameLoop {
                     notifier.status("resumed")
                 }
                 return v
-            } catch where FrameStore.isEnvironmental(error) {
-                let why = FrameStore.describe(error)
+            } catch where store.isEnvironmental(error) {
+                let why = store.describe(error)
                 if !paused { logger.error("paused: \(why) while \(what); the frame is kept and retried") }
                 paused = true
                 metrics.storeRetries.increment()

@@ -122,7 +122,7 @@ public struct DashboardAPI: Sendable {
     /// `GET /api/frames/{n}/image.png`: the frame rendered to PNG (404 when the file is gone).
     public func image(frame number: Int) async throws -> Data {
         let f = try await frame(number)
-        let runs = try await store.read { try $0.runs() }
+        let runs = try await store.read { try $0.sessions() }
         let locator = FrameLocator(databasePath: store.path, runDirectories: runs.compactMap(\.directory))
         let store = self.store
         let png = try await images.value(for: number) {

@@ -8,25 +8,25 @@ import TrajectoryStore
 public final class StoreAccess: Sendable {
     /// Path of the SQLite file.
     public let path: String
-    private let state = Mutex<StoreReader?>(nil)
+    private let state = Mutex<(any StoreQuerying)?>(nil)
     private let queue = DispatchQueue(label: "stemtrack.http.store", attributes: .concurrent)
 
     public init(path: String) { self.path = path }
 
     /// Opens the store now (for `serve`, so that a wrong path fails at start).
-    public func open() throws -> StoreReader {
+    public func open() throws -> any StoreQuerying {
         if let r = state.withLock({ $0 }) { return r }
-        let r = try StoreReader(path: path)
+        let r: any StoreQuerying = try StoreReader(path: path)
         state.withLock { $0 = r }
         return r
     }
 
     /// Runs `body` with the reader off the async executor.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreQuerying) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.async {
                 do {
-                    let reader: StoreReader
+                    let reader: any StoreQuerying
                     do { reader = try self.open() } catch let e as StoreError {
                         throw APIError.unavailable("database not readable yet: \(e)")
                     }

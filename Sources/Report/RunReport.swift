@@ -17,7 +17,7 @@ public struct RunReport: Sendable {
     public init() {}
 
     /// Builds the HTML from the store. `progress(stage, done, total)` is called as work advances.
-    public func html(reader: StoreReader, title: String,
+    public func html(reader: any StoreQuerying, title: String,
                      progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> String {
         let summary = try reader.summary()
         let total = summary.frames
@@ -49,7 +49,7 @@ public struct RunReport: Sendable {
         progress(.writing, 0, 1)
         let start = summary.firstAcquiredAt
         var sections: [String] = []
-        sections.append(summaryTable(summary, runs: try reader.runs()))
+        sections.append(summaryTable(summary, runs: try reader.sessions()))
         sections.append(section("Atoms and columns", [
             timePlot(frames, start: start, title: "Atoms against time", yLabel: "atoms") { $0.atoms.map(Double.init) },
             timePlot(frames, start: start, title: "Columns against time", yLabel: "columns") { Double($0.columnCount) },
@@ -72,7 +72,7 @@ public struct RunReport: Sendable {
 
     // MARK: Sections
 
-    func summaryTable(_ s: StoreSummary, runs: [RunRecord]) -> String {
+    func summaryTable(_ s: StoreSummary, runs: [SessionRecord]) -> String {
         func row(_ k: String, _ v: String) -> String { "<tr><th>\(esc(k))</th><td>\(esc(v))</td></tr>" }
         func num(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         var rows = [

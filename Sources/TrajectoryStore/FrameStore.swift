@@ -24,7 +24,7 @@ internal import SQLite3
 /// written for a block of ``Options/trackIndexBlock`` frames at a time, inside the transaction of
 /// the frame that completes the block; until then a frame is "pending" and readers take its
 /// columns from `columns` directly (``StoreReader`` and the SQL views do so).
-public final class FrameStore: Sendable {
+public final class FrameStore: StoreWriting {
     public struct Options: Sendable {
         /// Frames whose tracked columns are copied to `track_points` together.
         public var trackIndexBlock: Int
@@ -86,12 +86,14 @@ public final class FrameStore: Sendable {
     }
 
     /// Read access to the same file through this store's connection pool.
-    public var reader: StoreReader { StoreReader(reader: connection.pool) }
+    public var reader: any StoreQuerying { StoreReader(reader: connection.pool) }
+
+    public var location: StoreLocation { .sqlite(path: path) }
 
     // MARK: Runs
 
     /// Records the start of a processing session; returns it with its id.
-    public func beginRun(_ run: RunRecord) throws -> RunRecord {
+    public func beginSession(_ run: SessionRecord) throws -> SessionRecord {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO runs (started_at, stopped_at, software_version, settings, directory, host)
@@ -104,7 +106,7 @@ public final class FrameStore: Sendable {
     }
 
     /// Records the end of a run (and indexes the pending frames' tracks).
-    public func endRun(_ id: Int64, at time: Double = Date().timeIntervalSince1970) throws {
+    public func endSession(_ id: Int64, at time: Double) throws {
         try pool.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 try db.execute(sql: "UPDATE runs SET stopped_at = ? WHERE id = ?", arguments: [time, id])
@@ -506,14 +508,6 @@ public final class FrameStore: Sendable {
 
     // MARK: Resuming
 
-    /// Whether a frame with this path and content is stored (ok or failed).
-    public func contains(path: String, contentHash: String) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM frames WHERE content_hash = ? AND path = ?",
-                              arguments: [contentHash, path]) == true
-        }
-    }
-
     /// Whether this frame is stored already, in one query: the same identity with the same pixels
     /// (ok or failed), the same pixels under another identity (ok), or the same identity with other
     /// pixels (ok, or recorded as having crashed the analysis). Nil: it is new.
@@ -627,7 +621,7 @@ public final class FrameStore: Sendable {
     }
 
     /// Forgets the in-progress record of `identity` (all of them when nil).
-    public func clearInProgress(_ identity: String? = nil) throws {
+    public func clearInProgress(_ identity: String?) throws {
         try pool.write { db in
             if let identity {
                 try db.execute(sql: "DELETE FROM in_progress WHERE identity = ?", arguments: [identity])
@@ -650,7 +644,7 @@ public final class FrameStore: Sendable {
     }
 
     /// The stored frames (of one run, or all), in frame order.
-    public func committedFrames(run: Int64? = nil) throws -> [CommittedFrame] {
+    public func committedFrames(run: Int64?) throws -> [CommittedFrame] {
         try pool.read { db in
             var sql = "SELECT id, path, content_hash, status, run_id FROM frames"
             var arguments = StatementArguments()
@@ -668,14 +662,14 @@ public final class FrameStore: Sendable {
         try pool.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*), max(id) FROM frames")
             let state = try Row.fetchOne(db, sql: "SELECT frame, state FROM resume_state WHERE id = 1")
-            let run = try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(StoreReader.runRecord)
+            let run = try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(StoreReader.sessionRecord)
             return ResumePoint(frameCount: row?[0] ?? 0, lastFrame: row?[1], state: state?["state"],
-                               stateFrame: state?["frame"], lastRun: run)
+                               stateFrame: state?["frame"], lastSession: run)
         }
     }
 
     /// Runs a WAL checkpoint (TRUNCATE: also empties the WAL file).
-    public func checkpoint(truncate: Bool = true) throws {
+    public func checkpoint(truncate: Bool) throws {
         try pool.writeWithoutTransaction { db in
             _ = try Row.fetchOne(db, sql: truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)")
         }
@@ -704,6 +698,9 @@ extension FrameStore {
             return false
         }
     }
+
+    public func isEnvironmental(_ error: any Error) -> Bool { Self.isEnvironmental(error) }
+    public func describe(_ error: any Error) -> String { Self.describe(error) }
 
     /// A one-line description of a store error for a microscopist.
     public static func describe(_ error: any Error) -> String {

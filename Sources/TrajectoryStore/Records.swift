@@ -7,8 +7,8 @@ import Foundation
 // temperatures in °C, cross-sections in image units × Å² (× px² without a pixel size).
 
 /// One processing session: the settings and software that produced the frames it wrote.
-public struct RunRecord: Codable, Sendable, Equatable {
-    /// Assigned by ``FrameStore/beginRun(_:)``.
+public struct SessionRecord: Codable, Sendable, Equatable {
+    /// Assigned by ``FrameStore/beginSession(_:)``.
     public var id: Int64?
     /// Unix time the run started and stopped, s (`stoppedAt` nil: still running, or it did not stop
     /// cleanly — a later run then resumed it).
@@ -470,8 +470,8 @@ public struct ResumePoint: Sendable, Equatable {
     /// The latest resume state written with a frame, and that frame.
     public var state: Data?
     public var stateFrame: Int?
-    /// The most recent run (``RunRecord/stoppedAt`` nil: it did not stop cleanly).
-    public var lastRun: RunRecord?
+    /// The most recent run (``SessionRecord/stoppedAt`` nil: it did not stop cleanly).
+    public var lastSession: SessionRecord?
 }
 
 /// A column's history summarised (from the store's per-track aggregates).
@@ -542,6 +542,14 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unknownRun(Int64)
     /// No file at this path (readers never create one).
     case fileNotFound(String)
+    /// The `--db` value cannot be used (a malformed URL, a password in it, an unknown option).
+    case badLocation(String)
+    /// No run of this name (and instrument) in the store; the names it has.
+    case unknownRunName(String, known: [String])
+    /// The store cannot be reached or used now (PostgreSQL down, this build without PostgreSQL).
+    case unavailable(String)
+    /// Another process writes this run (one writer per run); who it is.
+    case runInUse(run: String, holder: String)
 
     public var description: String {
         switch self {
@@ -551,6 +559,11 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .invalidFrame(let f, let r): "frame \(f): \(r)"
         case .unknownRun(let id): "no run \(id) in the store"
         case .fileNotFound(let p): "\(p): no such file"
+        case .badLocation(let why): "database: \(why)"
+        case .unknownRunName(let n, let known):
+            "no run '\(n)' in the store" + (known.isEmpty ? " (it has none yet)" : " (runs: \(known.joined(separator: ", ")))")
+        case .unavailable(let why): why
+        case .runInUse(let run, let holder): "run \(run) is being written by \(holder); one writer per run"
         }
     }
 }

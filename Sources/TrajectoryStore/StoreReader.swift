@@ -75,7 +75,7 @@ public struct StoreFilter: Sendable, Equatable {
 
 /// Read-only queries on a trajectory store. Safe to use while a ``FrameStore`` writes the file
 /// (WAL: each query reads one consistent snapshot).
-public final class StoreReader: Sendable {
+public final class StoreReader: StoreQuerying {
     let connection: ReaderConnection
     var reader: any DatabaseReader { connection.reader }
 
@@ -107,8 +107,8 @@ public final class StoreReader: Sendable {
 
     // MARK: Small tables
 
-    public func runs() throws -> [RunRecord] {
-        try reader.read { db in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map(Self.runRecord) }
+    public func sessions() throws -> [SessionRecord] {
+        try reader.read { db in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map(Self.sessionRecord) }
     }
 
     public func models() throws -> [CountingModelRecord] {
@@ -128,7 +128,7 @@ public final class StoreReader: Sendable {
 
     // MARK: Frames
 
-    public func frames(_ filter: StoreFilter = StoreFilter()) throws -> [FrameRecord] {
+    public func frames(_ filter: StoreFilter) throws -> [FrameRecord] {
         try reader.read { db in
             let (conditions, arguments) = filter.frameConditions()
             var sql = "SELECT * FROM frames f"
@@ -147,7 +147,7 @@ public final class StoreReader: Sendable {
     }
 
     /// Aggregates over the selected frames, from the per-frame aggregates (never scans columns).
-    public func summary(_ filter: StoreFilter = StoreFilter()) throws -> StoreSummary {
+    public func summary(_ filter: StoreFilter) throws -> StoreSummary {
         try reader.read { db in
             let (conditions, arguments) = filter.frameConditions()
             let whereSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
@@ -214,7 +214,7 @@ public final class StoreReader: Sendable {
 
     /// Calls `body` for every column of the selected frames (in frame order, then column order)
     /// inside the region and of the track, if set. Frames without columns are skipped.
-    public func forEachColumn(_ filter: StoreFilter = StoreFilter(),
+    public func forEachColumn(_ filter: StoreFilter,
                               _ body: (FrameRecord, Int, ColumnRecord) throws -> Void) throws {
         try reader.read { db in
             let q = try Self.quantizer(db)
@@ -266,7 +266,7 @@ public final class StoreReader: Sendable {
     // MARK: Tracks
 
     /// One track's history in frame order (optionally within a frame range, with acquisition times).
-    public func track(_ id: Int, frames range: ClosedRange<Int>? = nil, withTimes: Bool = false) throws -> [TrackObservation] {
+    public func track(_ id: Int, frames range: ClosedRange<Int>?, withTimes: Bool) throws -> [TrackObservation] {
         try reader.read { db in
             let q = try Self.quantizer(db)
             let lo = Int64(range?.lowerBound ?? 0), hi = Int64(range?.upperBound ?? Int(Int64.max >> 15))
@@ -318,7 +318,7 @@ public final class StoreReader: Sendable {
     ///
     /// The frame range selects tracks whose [first, last] frames overlap it; time and temperature
     /// ranges are turned into the frame span of the frames that match them.
-    public func tracks(_ filter: StoreFilter = StoreFilter()) throws -> [TrackRecord] {
+    public func tracks(_ filter: StoreFilter) throws -> [TrackRecord] {
         try reader.read { db in
             let q = try Self.quantizer(db)
             var span: ClosedRange<Int>? = filter.frames
@@ -387,7 +387,7 @@ public final class StoreReader: Sendable {
 
     // MARK: Events and facets
 
-    public func events(_ filter: StoreFilter = StoreFilter()) throws -> [EventRecord] {
+    public func events(_ filter: StoreFilter) throws -> [EventRecord] {
         try reader.read { db in
             var conditions: [String] = []
             var arguments = StatementArguments()
@@ -416,7 +416,7 @@ public final class StoreReader: Sendable {
         }
     }
 
-    public func facets(_ filter: StoreFilter = StoreFilter()) throws -> [FacetRecord] {
+    public func facets(_ filter: StoreFilter) throws -> [FacetRecord] {
         try reader.read { db in
             var conditions: [String] = []
             var arguments = StatementArguments()
@@ -445,7 +445,7 @@ public final class StoreReader: Sendable {
 
     /// Particles per frame (largest first within a frame), filtered by frames, time and
     /// temperature; `limit` caps the rows.
-    public func particles(_ filter: StoreFilter = StoreFilter()) throws -> [ParticleRecord] {
+    public func particles(_ filter: StoreFilter) throws -> [ParticleRecord] {
         try reader.read { db in
             var conditions: [String] = []
             var arguments = StatementArguments()
@@ -524,8 +524,8 @@ public final class StoreReader: Sendable {
         }
     }
 
-    static func runRecord(_ row: Row) -> RunRecord {
-        RunRecord(id: row["id"], startedAt: row["started_at"], stoppedAt: row["stopped_at"],
+    static func sessionRecord(_ row: Row) -> SessionRecord {
+        SessionRecord(id: row["id"], startedAt: row["started_at"], stoppedAt: row["stopped_at"],
                   softwareVersion: row["software_version"], settings: row["settings"], directory: row["directory"],
                   host: row["host"])
     }

@@ -38,7 +38,7 @@ struct ExportCommand: ParsableCommand {
             if format == .table { throw ValidationError("export writes csv or json") }
         }
 
-        func open() throws -> (StoreReader, StoreFilter) {
+        func open() throws -> (any StoreQuerying, StoreFilter) {
             let reader = try selection.open()
             var filter = try selection.filter(reader)
             filter.region = try region.map(StoreRange.region)

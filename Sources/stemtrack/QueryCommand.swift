@@ -32,8 +32,8 @@ struct QueryCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
         var output: String?
 
-        func open() throws -> StoreReader { try selection.open() }
-        func filter(_ reader: StoreReader) throws -> StoreFilter { try selection.filter(reader) }
+        func open() throws -> any StoreQuerying { try selection.open() }
+        func filter(_ reader: any StoreQuerying) throws -> StoreFilter { try selection.filter(reader) }
 
         func emit(_ table: ResultTable) throws {
             try StoreOutput.write(table.render(format), to: output)
@@ -236,14 +236,14 @@ struct StoreSelection: ParsableArguments {
     @Option(help: "Temperature A:B, °C.")
     var temperature: String?
 
-    func open() throws -> StoreReader {
+    func open() throws -> any StoreQuerying {
         do { return try StoreReader(path: db) } catch let error as StoreError {
             throw StoreCommandError(error.description)
         } catch { throw StoreCommandError("\(db): \(error)") }
     }
 
     /// The filter for the frame options (time ranges made absolute with the store's first frame).
-    func filter(_ reader: StoreReader) throws -> StoreFilter {
+    func filter(_ reader: any StoreQuerying) throws -> StoreFilter {
         var f = StoreFilter()
         if let frames { f.frames = try StoreRange.ints(frames, name: "--frames") }
         if let temperature { f.temperature = try StoreRange.doubles(temperature, name: "--temperature") }

@@ -25,7 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
     var title: String?
 
     func run() async throws {
-        let reader: StoreReader
+        let reader: any StoreQuerying
         do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(error)") }
         let name = title ?? "stemtrack report: " + ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent
         var bar: Progress? = nil

@@ -54,7 +54,7 @@ struct Track: AsyncParsableCommand {
     }
 
     private func writeDriftAndSummary(db: String, dir: URL) throws {
-        let reader: StoreReader
+        let reader: any StoreQuerying
         do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(db): \(error)") }
         let frames = try reader.frames()
         var drift = "frame,file,drift_x,drift_y,rotation_deg,scale,columns,model\n"
@@ -81,7 +81,7 @@ struct Track: AsyncParsableCommand {
                               failures: frames.filter { $0.status == .failed }.map { ["frame": String($0.frame), "file": $0.path, "error": $0.error ?? ""] },
                               tracks: try reader.tracks().count, events: kinds,
                               counting_models: Array(Set(ok.compactMap(\.modelID))).sorted(),
-                              settings: try reader.runs().last?.settings)
+                              settings: try reader.sessions().last?.settings)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {

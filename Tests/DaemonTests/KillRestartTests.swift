@@ -125,7 +125,7 @@ final class KillRestartTests: XCTestCase {
         }
         // Counts smoothed along tracks are revised inside later frames' transactions: the events
         // (from final smoothed counts) and the track index agree too.
-        func events(_ r: StoreReader) throws -> [String] {
+        func events(_ r: any StoreQuerying) throws -> [String] {
             try r.events().map { e in
                 "\(e.frame) \(e.kind) \(e.track ?? -1) \(e.otherTrack ?? -1) \(e.before ?? -1) \(e.after ?? -1) \(e.x) \(e.y) \(e.confidence)"
             }.sorted()

@@ -116,7 +116,7 @@ final class ProcessCommandTests: XCTestCase {
         try writeFrames(0..<4)
         let acq = root + "/acq", db = root + "/s.sqlite"
         XCTAssertEqual(try run(["process", acq, "--db", db], "first").status, 0)
-        let runs = try StoreReader(path: db).runs()
+        let runs = try StoreReader(path: db).sessions()
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(runs[0].settings.utf8)) as? [String: Any])
         XCTAssertEqual(json["software_version"] as? String, StemTrackVersion.string)
         let analysis = try XCTUnwrap(json["analysis"] as? [String: Any])

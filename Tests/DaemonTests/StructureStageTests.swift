@@ -22,7 +22,7 @@ import TrajectoryStore
         c.crystal = try WatchConfiguration.parse("crystal = fcc\nlattice_constant = 3.92\nzone_axis = 110").crystal
         #expect(c.crystal != nil)
         let store = try FrameStore(path: dir.appendingPathComponent("run.sqlite").path)
-        let run = try store.beginRun(RunRecord(softwareVersion: "test"))
+        let run = try store.beginSession(SessionRecord(softwareVersion: "test"))
         var pipeline = try FramePipeline(configuration: c, resume: nil, nextFrame: 0)
         var truths: [FrameTruth] = []
         for i in 0..<s.frameCount {

@@ -42,7 +42,7 @@ struct StoredRun {
 
     func write() throws {
         let store = try FrameStore(path: database)
-        let run = try store.beginRun(RunRecord(startedAt: Self.start, softwareVersion: "stemtrack test",
+        let run = try store.beginSession(SessionRecord(startedAt: Self.start, softwareVersion: "stemtrack test",
                                                directory: directory.path))
         let models = [
             CountingModelRecord(id: "gmm-8-a", source: "mixture", counts: Array(1...8), means: (1...8).map { 0.05 * Double($0) },
@@ -91,7 +91,7 @@ struct StoredRun {
             _ = try store.write(FrameResult(frame: frame, columns: columns, events: events, facets: facets, model: model),
                                 run: run.id!)
         }
-        try store.endRun(run.id!, at: Self.start + 30)
+        try store.endSession(run.id!, at: Self.start + 30)
         try store.checkpoint()
         try writeImage(frame: Self.frames - 1)
     }

@@ -39,7 +39,7 @@ final class CrashRecoveryTests: XCTestCase {
         note("RESUME frames=\(resume.frameCount) last=\(resume.lastFrame ?? -1) state=\(resume.state.map { String(decoding: $0, as: UTF8.self) } ?? "none")")
         // The pipeline's restart: skip what is committed, continue after it.
         let known = Set(try store.committedFrames().map { $0.path + "\n" + $0.contentHash })
-        let run = try store.beginRun(RunRecord(softwareVersion: "crash-test"))
+        let run = try store.beginSession(SessionRecord(softwareVersion: "crash-test"))
         let series = SyntheticSeries(columns: Self.columns)
         var inserted = 0, duplicates = 0, skipped = 0
         for k in 0..<Self.frames {
@@ -49,7 +49,7 @@ final class CrashRecoveryTests: XCTestCase {
             note("COMMIT \(k) \(outcome.rawValue)")
             if outcome == .duplicate { duplicates += 1 } else { inserted += 1 }
         }
-        try store.endRun(run.id!)
+        try store.endSession(run.id!)
         note("DONE inserted=\(inserted) duplicates=\(duplicates) skipped=\(skipped)")
     }
 

@@ -13,7 +13,7 @@ final class QueryTests: XCTestCase {
     override func setUpWithError() throws {
         directory = temporaryDirectory(name)
         let store = try FrameStore(path: path, options: .init(trackIndexBlock: 8))
-        let run = try store.beginRun(RunRecord(softwareVersion: "test"))
+        let run = try store.beginSession(SessionRecord(softwareVersion: "test"))
         for k in 0..<frameCount { try store.write(series.result(k), run: run.id!) }
         var failed = FrameRecord(frame: frameCount, path: series.path(frameCount), contentHash: "bad", status: .failed,
                                  error: "not a TIFF")

@@ -13,7 +13,7 @@ final class WriteReadTests: XCTestCase {
 
     func makeStore(block: Int = 8) throws -> (FrameStore, Int64) {
         let store = try FrameStore(path: path, options: .init(trackIndexBlock: block))
-        let run = try store.beginRun(RunRecord(softwareVersion: "test", settings: #"{"a":1}"#, directory: "/data/series"))
+        let run = try store.beginSession(SessionRecord(softwareVersion: "test", settings: #"{"a":1}"#, directory: "/data/series"))
         return (store, run.id!)
     }
 
@@ -151,7 +151,7 @@ final class WriteReadTests: XCTestCase {
         XCTAssertEqual(models.count, 1)
         XCTAssertEqual(models[0].means, r.model!.means)
         XCTAssertEqual(models[0].firstFrame, 0)
-        XCTAssertEqual(try reader.runs().map(\.settings), [#"{"a":1}"#])
+        XCTAssertEqual(try reader.sessions().map(\.settings), [#"{"a":1}"#])
 
         let resume = try store.resumePoint()
         XCTAssertEqual(resume.frameCount, 1)
@@ -159,9 +159,9 @@ final class WriteReadTests: XCTestCase {
         XCTAssertEqual(resume.nextFrame, 1)
         XCTAssertEqual(resume.state, Data("state 0".utf8))
         XCTAssertEqual(resume.stateFrame, 0)
-        XCTAssertNil(resume.lastRun?.stoppedAt)
-        try store.endRun(run)
-        XCTAssertNotNil(try store.resumePoint().lastRun?.stoppedAt)
+        XCTAssertNil(resume.lastSession?.stoppedAt)
+        try store.endSession(run)
+        XCTAssertNotNil(try store.resumePoint().lastSession?.stoppedAt)
     }
 
     func testRewritingTheSameFramesAddsNothing() throws {
@@ -177,7 +177,7 @@ final class WriteReadTests: XCTestCase {
         }
         try store.flushTrackIndex()
         let before = try counts()
-        let run2 = try store.beginRun(RunRecord(softwareVersion: "test")).id!
+        let run2 = try store.beginSession(SessionRecord(softwareVersion: "test")).id!
         for k in 0..<10 { XCTAssertEqual(try store.write(series.result(k), run: run2), .duplicate) }
         try store.flushTrackIndex()
         XCTAssertEqual(try counts(), before)

@@ -57,7 +57,7 @@ if !reusing {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) }
     log("stemtrack-api-bench: writing \(args.frames) frames × \(args.columns) columns → \(args.db)")
     let store = try FrameStore(path: args.db)
-    let run = try store.beginRun(RunRecord(softwareVersion: "api-bench"))
+    let run = try store.beginSession(SessionRecord(softwareVersion: "api-bench"))
     var series = StoreSeries(columns: args.columns)
     let t0 = now()
     var last = t0
@@ -65,7 +65,7 @@ if !reusing {
         try store.write(series.frame(k), run: run.id!)
         if now() - last > 15 { last = now(); log(String(format: "  %d frames, %.0f s", k + 1, now() - t0)) }
     }
-    try store.endRun(run.id!)
+    try store.endSession(run.id!)
     try store.checkpoint(truncate: true)
     log(String(format: "  written in %.0f s", now() - t0))
 }

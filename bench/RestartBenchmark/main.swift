@@ -56,7 +56,7 @@ let tWrite = now() - t0
 // 2. The store, as a previous run left it: every frame stored, the bad files failed.
 t0 = now()
 let store = try FrameStore(path: db, options: .init(trackIndexBlock: 1024))
-let run = try store.beginRun(RunRecord(softwareVersion: "bench", directory: acq))
+let run = try store.beginSession(SessionRecord(softwareVersion: "bench", directory: acq))
 let names = try fm.contentsOfDirectory(atPath: acq).sorted()
 for (k, name) in names.enumerated() {
     let path = acq + "/" + name
@@ -67,7 +67,7 @@ for (k, name) in names.enumerated() {
     r.device = s.dev; r.inode = s.ino; r.changed = s.ctime
     try store.write(FrameResult(frame: r), run: run.id!)
 }
-try store.endRun(run.id!)
+try store.endSession(run.id!)
 try store.checkpoint()
 let tStore = now() - t0
 let dbBytes = (try fm.attributesOfItem(atPath: db)[.size] as? Int) ?? 0

@@ -94,7 +94,7 @@ if reusing {
     log("stemtrack-store-bench: \(group(args.frames)) frames × \(group(args.columns)) columns → \(args.db)")
     var generator = StoreSeries(columns: args.columns, turnover: args.turnover, perColumnWidth: args.perColumnWidth)
     let store = try FrameStore(path: args.db, options: .init(trackIndexBlock: args.block))
-    let run = try store.beginRun(RunRecord(softwareVersion: "bench", settings: #"{"frames":\#(args.frames)}"#))
+    let run = try store.beginSession(SessionRecord(softwareVersion: "bench", settings: #"{"frames":\#(args.frames)}"#))
     let wallStart = now()
     var lastReport = wallStart
     for k in 0..<args.frames {
@@ -110,7 +110,7 @@ if reusing {
         }
     }
     let t0 = now()
-    try store.endRun(run.id!)
+    try store.endSession(run.id!)
     writeSeconds += now() - t0
     wallSeconds = now() - wallStart
     log("  checkpoint…")
