@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "TIFFFrame", "FrameFormats", "ColumnFit", "AtomCount", "Tracking", "Structure", "Analysis", "TrajectoryStore", "Daemon", "Simulation",
                 "Report", "HTTPAPI", "Monitoring", "StorePresentation", "StemCore",
+                .target(name: "PostgresStore", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -123,7 +124,8 @@ let package = Package(
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tracking", "AtomCount", "ColumnFit", "Simulation", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Analysis", "TIFFFrame", "TrajectoryStore", "Simulation", "Structure",
-                                                        "ColumnFit", "Monitoring", .product(name: "GRDB", package: "GRDB.swift")]),
+                                                        "ColumnFit", "Monitoring", "PostgresStore",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Tracking", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "HolderLogsTests", dependencies: ["HolderLogs", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),

@@ -19,6 +19,11 @@ import TrajectoryStore
 /// | `GET /api/events` | ``EventsList`` (`kind`, `track`, `limit`, frame range, time, temperature) |
 /// | `GET /api/facets` | ``FacetsList`` (`family`, `limit`, frame range, time, temperature) |
 /// | `GET /api/models` | ``ModelsList`` |
+/// | `GET /api/runs` | ``RunsList``: every run (instrument, name, start, status, frames) |
+/// | `GET /api/changes` | `text/event-stream`: one `frame` event per committed frame (`{"instrument","run","frame"}`) |
+///
+/// Every endpoint takes `run` (a run's name) and `instrument`: the run to read; without them, the
+/// store's only run or its most recently started one.
 /// | `GET /healthz` | ``HealthResponse`` (200 healthy, 503 not) |
 /// | `GET /metrics` | Prometheus text exposition (``Monitoring/DaemonMetrics``) |
 ///
@@ -40,31 +45,31 @@ public enum APIRouter {
                      body: .init(byteBuffer: ByteBuffer(string: await HealthEndpoints.metrics(source))))
         }
         router.get("/api/summary") { req, _ in
-            await respond { try await api.summary(try query(req, DashboardAPI.filterKeys)) }
+            await respond { try await scoped(api, req).summary(try query(req, DashboardAPI.filterKeys)) }
         }
         router.get("/api/frames") { req, _ in
             await respond {
-                try await api.frames(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "status"])))
+                try await scoped(api, req).frames(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "status"])))
             }
         }
         router.get("/api/frames/:frame") { req, ctx in
-            await respond { try await api.frame(try frameID(req, ctx, keys: [])) }
+            await respond { try await scoped(api, req).frame(try frameID(req, ctx, keys: [])) }
         }
         router.get("/api/frames/:frame/columns") { req, ctx in
-            await respond { try await api.columns(frame: try frameID(req, ctx, keys: [])) }
+            await respond { try await scoped(api, req).columns(frame: try frameID(req, ctx, keys: [])) }
         }
         router.get("/api/frames/:frame/icl") { req, ctx in
-            await respond { try await api.icl(frame: try frameID(req, ctx, keys: [])) }
+            await respond { try await scoped(api, req).icl(frame: try frameID(req, ctx, keys: [])) }
         }
         router.get("/api/frames/:frame/paths") { req, ctx in
             await respond {
                 let n = try frameID(req, ctx, keys: ["length"])
-                return try await api.paths(frame: n, try query(req, ["length"]))
+                return try await scoped(api, req).paths(frame: n, try query(req, ["length"]))
             }
         }
         router.get("/api/frames/:frame/image.png") { req, ctx in
             do {
-                let png = try await api.image(frame: try frameID(req, ctx, keys: []))
+                let png = try await scoped(api, req).image(frame: try frameID(req, ctx, keys: []))
                 return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "max-age=3600"],
                                 body: .init(byteBuffer: ByteBuffer(bytes: png)))
             } catch {
@@ -73,24 +78,41 @@ public enum APIRouter {
         }
         router.get("/api/tracks") { req, _ in
             await respond {
-                try await api.tracks(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "min_observations"])))
+                try await scoped(api, req).tracks(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "min_observations"])))
             }
         }
         router.get("/api/tracks/:track") { req, ctx in
             await respond {
                 _ = try query(req, ["from", "to"])
                 let id = try QueryParameters.id(ctx.parameters.get("track"), name: "track id")
-                return try await api.track(id, try query(req, ["from", "to"]))
+                return try await scoped(api, req).track(id, try query(req, ["from", "to"]))
             }
         }
         router.get("/api/events") { req, _ in
-            await respond { try await api.events(try query(req, DashboardAPI.filterKeys.union(["limit", "kind", "track"]))) }
+            await respond { try await scoped(api, req).events(try query(req, DashboardAPI.filterKeys.union(["limit", "kind", "track"]))) }
         }
         router.get("/api/facets") { req, _ in
-            await respond { try await api.facets(try query(req, DashboardAPI.filterKeys.union(["limit", "family"]))) }
+            await respond { try await scoped(api, req).facets(try query(req, DashboardAPI.filterKeys.union(["limit", "family"]))) }
         }
         router.get("/api/models") { req, _ in
-            await respond { _ = try query(req, []); return try await api.models() }
+            await respond { _ = try query(req, []); return try await scoped(api, req).models() }
+        }
+        router.get("/api/runs") { req, _ in
+            await respond { _ = try query(req, []); return try await api.runs() }
+        }
+        router.get("/api/changes") { req, _ in
+            do {
+                _ = try query(req, [])
+                let stream = await api.changes.subscribe(try scoped(api, req).run)
+                return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                                body: ResponseBody { writer in
+                                    try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                                    try await ChangeEvents.write(stream, to: &writer)
+                                    try await writer.finish(nil)
+                                })
+            } catch {
+                return errorResponse(error)
+            }
         }
         router.get("/api/**") { req, _ in
             errorResponse(APIError.notFound("no endpoint \(QueryParameters.clip(req.uri.path))"))
@@ -98,9 +120,20 @@ public enum APIRouter {
         return router
     }
 
+    /// Keys every endpoint takes: which run to read (default: the only or the latest one).
+    static let runKeys: Set<String> = ["run", "instrument"]
+
     static func query(_ req: Request, _ allowed: Set<String>) throws(APIError) -> QueryParameters {
         let pairs = req.uri.queryParameters.map { (key: String(String($0.key).removingPercentEncoding ?? String($0.key)), value: String($0.value)) }
-        return try QueryParameters(pairs, allowed: allowed)
+        return try QueryParameters(pairs, allowed: allowed.union(runKeys))
+    }
+
+    /// `api` reading the run named by the request's `run` and `instrument` parameters.
+    static func scoped(_ api: DashboardAPI, _ req: Request) throws(APIError) -> DashboardAPI {
+        let pairs = req.uri.queryParameters.filter { runKeys.contains(String($0.key)) }
+            .map { (key: String($0.key), value: String($0.value)) }
+        let q = try QueryParameters(pairs, allowed: runKeys)
+        return api.reading(RunSelection(name: try q.label("run"), instrument: try q.label("instrument")))
     }
 
     static func frameID(_ req: Request, _ ctx: BasicRequestContext, keys: Set<String>) throws(APIError) -> Int {

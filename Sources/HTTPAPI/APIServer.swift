@@ -46,7 +46,16 @@ public enum APIServer {
                                    health: HealthSource? = nil,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>> {
-        let api = DashboardAPI(store: StoreAccess(path: databasePath))
+        application(store: StoreAccess(path: databasePath), address: address, logger: logger, health: health,
+                    onServerRunning: onServerRunning)
+    }
+
+    /// An application serving `store` (a SQLite file or a PostgreSQL database of many runs).
+    public static func application(store: StoreAccess, address: HTTPAddress = HTTPAddress(), logger: Logger? = nil,
+                                   health: HealthSource? = nil,
+                                   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> Application<RouterResponder<BasicRequestContext>> {
+        let api = DashboardAPI(store: store)
         var log = logger ?? Logger(label: "stemtrack.http")
         if logger == nil { log.logLevel = .warning }
         return Application(

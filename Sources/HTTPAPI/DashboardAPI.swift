@@ -7,6 +7,8 @@ import TrajectoryStore
 /// ``APIRouter`` only decodes requests and encodes answers). Read-only: it never writes the store.
 public struct DashboardAPI: Sendable {
     public let store: StoreAccess
+    /// The run this value's endpoints read (set per request from `run` and `instrument`).
+    public var run = RunSelection()
     /// Largest `limit` accepted by the paged endpoints.
     public static let maxLimit = 5_000
     /// Default page size.
@@ -14,10 +16,31 @@ public struct DashboardAPI: Sendable {
     /// Frames a track path may span.
     public static let maxPathLength = 200
 
-    private let icl = ResultCache<ICLCurve>(capacity: 32)
-    private let images = ResultCache<Data?>(capacity: 4)
+    private let icl = ResultCache<String, ICLCurve>(capacity: 32)
+    private let images = ResultCache<String, Data?>(capacity: 4)
+    /// Committed frames of every run, from one change stream of the store, to every browser.
+    let changes: ChangeHub
 
-    public init(store: StoreAccess) { self.store = store }
+    public init(store: StoreAccess) {
+        self.store = store
+        changes = ChangeHub(store: store)
+    }
+
+    /// This API reading `run`.
+    public func reading(_ run: RunSelection) -> DashboardAPI {
+        var a = self
+        a.run = run
+        return a
+    }
+
+    /// The cache key of frame `number` of this run (the latest run resolved to its name first).
+    func cacheKey(_ number: Int) async throws -> String {
+        var r = run
+        if r.name == nil, let latest = try await store.withCatalogue({ try $0.runs().first }) {
+            r = RunSelection(name: latest.name, instrument: latest.instrument)
+        }
+        return "\(r.instrument ?? "")\u{1F}\(r.name ?? "")\u{1F}\(number)"
+    }
 
     static let frameIDs = 0...QueryParameters.maxID
     static let times = 0.0...1e11
@@ -48,7 +71,7 @@ public struct DashboardAPI: Sendable {
     /// `GET /api/summary` (filters: frame range, time, temperature).
     public func summary(_ q: QueryParameters) async throws -> SummaryResponse {
         let filter = try Self.filter(q)
-        return try await store.read { r in
+        return try await store.read(run) { r in
             let s = try r.summary(filter)
             var latest: Int? = nil
             if let last = s.lastFrame {
@@ -86,20 +109,20 @@ public struct DashboardAPI: Sendable {
         }
         filter.limit = limit + 1
         let f = filter
-        let frames = try await store.read { try $0.frames(f) }
+        let frames = try await store.read(run) { try $0.frames(f) }
         let page = Array(frames.prefix(limit))
         return FramesPage(frames: page, next: frames.count > limit ? page.last?.frame : nil)
     }
 
     /// `GET /api/frames/{n}`.
     public func frame(_ number: Int) async throws -> FrameRecord {
-        guard let f = try await store.read({ try $0.frame(number) }) else { throw APIError.notFound("no frame \(number)") }
+        guard let f = try await store.read(run, { try $0.frame(number) }) else { throw APIError.notFound("no frame \(number)") }
         return f
     }
 
     /// `GET /api/frames/{n}/columns`.
     public func columns(frame number: Int) async throws -> FrameColumns {
-        let result: FrameColumns? = try await store.read { r in
+        let result: FrameColumns? = try await store.read(run) { r in
             guard let f = try r.frame(number) else { return nil }
             let columns = try r.columns(frame: number)
             return FrameColumns(frame: number, imageWidth: f.imageWidth, imageHeight: f.imageHeight, pixelSize: f.pixelSize,
@@ -114,7 +137,7 @@ public struct DashboardAPI: Sendable {
         let columns = try await columns(frame: number)
         let xs = columns.columns.map(\.crossSection)
         let store = self.store
-        return try await icl.value(for: number) {
+        return try await icl.value(for: try await cacheKey(number)) {
             try await store.compute { ICLCurve.compute(frame: number, crossSections: xs) }
         }
     }
@@ -122,10 +145,10 @@ public struct DashboardAPI: Sendable {
     /// `GET /api/frames/{n}/image.png`: the frame rendered to PNG (404 when the file is gone).
     public func image(frame number: Int) async throws -> Data {
         let f = try await frame(number)
-        let runs = try await store.read { try $0.sessions() }
+        let runs = try await store.read(run) { try $0.sessions() }
         let locator = FrameLocator(databasePath: store.path, runDirectories: runs.compactMap(\.directory))
         let store = self.store
-        let png = try await images.value(for: number) {
+        let png = try await images.value(for: try await cacheKey(number)) {
             try await store.compute { () -> Data? in
                 guard let image = locator.read(f.path) else { return nil }
                 return try FrameImage(frame: image).png()
@@ -139,7 +162,7 @@ public struct DashboardAPI: Sendable {
     public func paths(frame number: Int, _ q: QueryParameters) async throws -> TrackPaths {
         let length = try q.int("length", in: 1...Self.maxPathLength) ?? 20
         _ = try await frame(number)
-        return try await store.read { r in
+        return try await store.read(run) { r in
             var byTrack: [Int: TrackPath] = [:]
             let filter = StoreFilter(frames: max(0, number - length + 1)...number)
             try r.forEachColumn(filter) { f, _, c in
@@ -162,7 +185,7 @@ public struct DashboardAPI: Sendable {
         filter.minObservations = try q.int("min_observations", in: 1...QueryParameters.maxID)
         filter.limit = limit + 1
         let f = filter
-        let tracks = try await store.read { try $0.tracks(f) }
+        let tracks = try await store.read(run) { try $0.tracks(f) }
         let page = Array(tracks.prefix(limit))
         return TracksPage(tracks: page, next: tracks.count > limit ? page.last?.id : nil)
     }
@@ -171,7 +194,7 @@ public struct DashboardAPI: Sendable {
     public func track(_ id: Int, _ q: QueryParameters) async throws -> TrackHistory {
         let range = try q.range(try q.int("from", in: Self.frameIDs), try q.int("to", in: Self.frameIDs),
                                 lowKey: "from", highKey: "to", full: Self.frameIDs)
-        let result: TrackHistory? = try await store.read { r in
+        let result: TrackHistory? = try await store.read(run) { r in
             guard let summary = try r.tracks(StoreFilter(track: id)).first else { return nil }
             return TrackHistory(track: summary, observations: try r.track(id, frames: range, withTimes: true))
         }
@@ -187,7 +210,7 @@ public struct DashboardAPI: Sendable {
         filter.track = try q.int("track", in: Self.frameIDs)
         filter.limit = limit + 1
         let f = filter
-        let events = try await store.read { try $0.events(f) }
+        let events = try await store.read(run) { try $0.events(f) }
         return EventsList(events: Array(events.prefix(limit)), truncated: events.count > limit)
     }
 
@@ -198,12 +221,17 @@ public struct DashboardAPI: Sendable {
         filter.kinds = try q.names("family", allowedCharacters: Self.familyCharacters)
         filter.limit = limit + 1
         let f = filter
-        let facets = try await store.read { try $0.facets(f) }
+        let facets = try await store.read(run) { try $0.facets(f) }
         return FacetsList(facets: Array(facets.prefix(limit)), truncated: facets.count > limit)
+    }
+
+    /// `GET /api/runs`: every run in the store (a SQLite file: its one run), most recently started first.
+    public func runs() async throws -> RunsList {
+        RunsList(runs: try await store.withCatalogue { try $0.runs() })
     }
 
     /// `GET /api/models`.
     public func models() async throws -> ModelsList {
-        ModelsList(models: try await store.read { try $0.models() })
+        ModelsList(models: try await store.read(run) { try $0.models() })
     }
 }

@@ -69,6 +69,15 @@ public struct QueryParameters: Sendable {
         return items
     }
 
+    /// A name such as a run's or an instrument's: 1…128 printable characters (no control characters).
+    public func label(_ key: String) throws(APIError) -> String? {
+        guard let raw = values[key] else { return nil }
+        guard !raw.isEmpty, raw.count <= 128, raw.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw .badRequest("parameter '\(key)' must be 1 to 128 printable characters")
+        }
+        return raw
+    }
+
     /// An inclusive range from two optional bounds (`lowKey`, `highKey`); nil when neither is given.
     public func range<T: Comparable>(_ low: T?, _ high: T?, lowKey: String, highKey: String,
                                      full: ClosedRange<T>) throws(APIError) -> ClosedRange<T>? {

@@ -103,3 +103,8 @@ public struct TrackPaths: Codable, Sendable, Equatable {
     public var length: Int
     public var paths: [TrackPath]
 }
+
+/// `GET /api/runs`.
+public struct RunsList: Codable, Sendable, Equatable {
+    public var runs: [RunSummary]
+}

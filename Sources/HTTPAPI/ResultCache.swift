@@ -2,15 +2,15 @@ import Foundation
 
 /// A small cache of computed per-frame results (ICL curves, rendered images), keeping the most
 /// recently used `capacity` entries. Computations of the same key that overlap run once.
-actor ResultCache<Value: Sendable> {
-    private var entries: [Int: Value] = [:]
-    private var order: [Int] = []
-    private var running: [Int: Task<Value, any Error>] = [:]
+actor ResultCache<Key: Hashable & Sendable, Value: Sendable> {
+    private var entries: [Key: Value] = [:]
+    private var order: [Key] = []
+    private var running: [Key: Task<Value, any Error>] = [:]
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func value(for key: Int, compute: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    func value(for key: Key, compute: @escaping @Sendable () async throws -> Value) async throws -> Value {
         if let v = entries[key] {
             order.removeAll { $0 == key }; order.append(key)
             return v
@@ -27,5 +27,5 @@ actor ResultCache<Value: Sendable> {
     }
 
     /// Drops one entry (e.g. a frame that was replaced).
-    func remove(_ key: Int) { entries[key] = nil; order.removeAll { $0 == key } }
+    func remove(_ key: Key) { entries[key] = nil; order.removeAll { $0 == key } }
 }

@@ -69,6 +69,15 @@ public enum StoreTables {
 
     // MARK: Queries
 
+    /// `query runs`: one line per run of the store, most recently started first.
+    public static func runs(_ runs: [RunSummary]) -> ResultTable {
+        ResultTable(headers: ["instrument", "run", "status", "frames", "failed", "last_frame", "started", "stopped",
+                              "last_acquired", "directory"], rows: runs.map { r in
+            [.text(r.instrument), .text(r.name), .text(r.status), .int(r.frames), .int(r.failedFrames), .integer(r.lastFrame),
+             .time(r.startedAt), .time(r.stoppedAt), .time(r.lastAcquiredAt), r.directory.map(Cell.text) ?? .null]
+        })
+    }
+
     public static func summary(_ s: StoreSummary) -> ResultTable {
         var headers = [
             "frames", "ok_frames", "failed_frames", "first_frame", "last_frame", "first_acquired", "last_acquired",

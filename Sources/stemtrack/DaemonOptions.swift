@@ -12,8 +12,14 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "Configuration file (key = value).")
     var config: String?
 
-    @Option(help: "SQLite database (default: $STATE_DIRECTORY/stemtrack.sqlite under systemd, else DIRECTORY/stemtrack.sqlite; never on a network share).")
+    @Option(help: "Store: a SQLite file (default: $STATE_DIRECTORY/stemtrack.sqlite under systemd, else DIRECTORY/stemtrack.sqlite; never on a network share), or a facility's postgres:// URL (password from password_file=, PGPASSWORD or ~/.pgpass, never in the URL).")
     var db: String?
+
+    @Option(help: "With a PostgreSQL store: this microscope's name (default: the host name).")
+    var instrument: String?
+
+    @Option(help: "With a PostgreSQL store: the run's name, unique per instrument (default: the directory's name); an existing run is resumed.")
+    var run: String?
 
     @Flag(help: "Poll the directory instead of inotify (network shares).")
     var poll = false
@@ -49,6 +55,8 @@ struct DaemonOptions: ParsableArguments {
         if let config { c = try WatchConfiguration.read(path: config) }
         if let directory { c.directory = directory }
         if let db { c.database = db }
+        if let instrument { c.instrument = instrument }
+        if let run { c.run = run }
         if poll { c.poll = true }
         if let pollInterval { c.pollInterval = pollInterval }
         if recursive { c.recursive = true }

@@ -66,6 +66,7 @@ struct ProcessCommand: AsyncParsableCommand {
         let logger = Logger(label: "stemtrack") { JournalLogHandler(label: $0, level: level) }
         let bar = LockedBox(Progress("processing", total: 0, unit: "files"))
         var service = WatchService(configuration: c, logger: logger)
+        service.backends = Stores.backends
         service.archive = true
         service.progress = { done, total in bar.update(done, total: total) }
         let group = ServiceGroup(configuration: .init(

@@ -20,7 +20,7 @@ struct QueryCommand: ParsableCommand {
               stemtrack query facets --db run.sqlite --family {111} --temperature 300:400 --totals
               stemtrack query particles --db run.sqlite --format csv
             """,
-        subcommands: [Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self, Particles.self])
+        subcommands: [Runs.self, Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self, Particles.self])
 
     /// The store, the frame selection and the output shared by every query.
     struct Common: ParsableArguments {
@@ -37,6 +37,28 @@ struct QueryCommand: ParsableCommand {
 
         func emit(_ table: ResultTable) throws {
             try StoreOutput.write(table.render(format), to: output)
+        }
+    }
+
+    struct Runs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The runs in the store (a SQLite file holds one; a PostgreSQL database one per instrument and run).",
+            discussion: "Status: running (heartbeat within 30 s), stopped, or stale (no heartbeat for 30 s, not stopped).")
+
+        @Option(help: "Trajectory store: a SQLite file, or a postgres:// URL.")
+        var db: String
+
+        @Option(help: "Output format: table, csv or json.")
+        var format: OutputFormat = .table
+
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+        var output: String?
+
+        func run() throws {
+            let catalogue = try Stores.catalogue(db)
+            let runs: [RunSummary]
+            do { runs = try catalogue.runs() } catch { throw StoreCommandError("\(catalogue.location): \(Stores.backends.describe(error))") }
+            try StoreOutput.write(StoreTables.runs(runs).render(format), to: output)
         }
     }
 
@@ -224,8 +246,14 @@ struct QueryCommand: ParsableCommand {
 /// The store and the frame selection of a query or export.
 /// The store and the frames selected from it, for every command that reads a store.
 struct StoreSelection: ParsableArguments {
-    @Option(help: "Trajectory store (SQLite file written by the pipeline).")
+    @Option(help: "Trajectory store: a SQLite file written by the pipeline, or a postgres:// URL (password from password_file=, PGPASSWORD or ~/.pgpass).")
     var db: String
+
+    @Option(help: "The run to read, by name (a PostgreSQL store holds many; default: the most recently started).")
+    var run: String?
+
+    @Option(help: "The run's instrument, when several instruments have runs of that name.")
+    var instrument: String?
 
     @Option(help: "Frames A:B, 0-based acquisition order, inclusive.")
     var frames: String?
@@ -236,11 +264,7 @@ struct StoreSelection: ParsableArguments {
     @Option(help: "Temperature A:B, °C.")
     var temperature: String?
 
-    func open() throws -> any StoreQuerying {
-        do { return try StoreReader(path: db) } catch let error as StoreError {
-            throw StoreCommandError(error.description)
-        } catch { throw StoreCommandError("\(db): \(error)") }
-    }
+    func open() throws -> any StoreQuerying { try Stores.reader(db, run: run, instrument: instrument) }
 
     /// The filter for the frame options (time ranges made absolute with the store's first frame).
     func filter(_ reader: any StoreQuerying) throws -> StoreFilter {

@@ -15,8 +15,14 @@ struct ReportCommand: AsyncParsableCommand {
             Example: stemtrack report --db /data/run/stemtrack.sqlite --out run.html
             """)
 
-    @Option(help: "SQLite database written by 'stemtrack watch'.")
+    @Option(help: "Trajectory store: a SQLite file written by 'stemtrack watch', or a postgres:// URL.")
     var db: String
+
+    @Option(help: "The run to report, by name (a PostgreSQL store holds many; default: the most recently started).")
+    var run: String?
+
+    @Option(help: "The run's instrument, when several instruments have runs of that name.")
+    var instrument: String?
 
     @Option(help: "HTML file to write.")
     var out: String = "report.html"
@@ -26,8 +32,10 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reader: any StoreQuerying
-        do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(error)") }
-        let name = title ?? "stemtrack report: " + ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        do { reader = try Stores.reader(db, run: run, instrument: instrument) } catch { throw RuntimeError("\(error)") }
+        let location = try Stores.location(db)
+        let runName = run ?? (location.isPostgres ? (try? Stores.catalogue(db).runs().first?.name) ?? nil : nil)
+        let name = title ?? "stemtrack report: " + (runName ?? ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent)
         var bar: Progress? = nil
         var stage = ""
         let html = try RunReport().html(reader: reader, title: name) { s, done, total in

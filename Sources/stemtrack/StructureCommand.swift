@@ -35,8 +35,13 @@ struct StructureCommand: AsyncParsableCommand {
     @Argument(help: "TIFF file (leave out with --db).")
     var frame: String?
 
-    @Option(help: "A stemtrack database: analyse its stored frames instead of a TIFF file.")
+    @Option(help: "A stemtrack store (SQLite file or postgres:// URL): analyse its stored frames instead of a TIFF file.")
     var db: String?
+
+    @Option(help: "With a PostgreSQL --db: the run (default: the most recently started) and its instrument.")
+    var run: String?
+    @Option(help: .hidden)
+    var instrument: String?
 
     @Option(help: "With --db: frames to analyse, 'N', 'A:B', 'A:' or ':B' (also 'A-B'; default: all).")
     var frames: String?
@@ -181,7 +186,7 @@ struct StructureCommand: AsyncParsableCommand {
     // MARK: Stored run
 
     private func runStored(_ path: String) throws {
-        let reader = try StoreReader(path: path)
+        let reader = try Stores.reader(path, run: run, instrument: instrument)
         let range = try frames.map { try StoreRange.ints($0, name: "--frames") }
         let stored = try reader.frames(StoreFilter(frames: range)).filter { $0.status == .ok }
         guard !stored.isEmpty else { throw RuntimeError("\(path): no analysed frames\(frames.map { " in \($0)" } ?? "")") }

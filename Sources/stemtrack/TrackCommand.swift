@@ -44,18 +44,24 @@ struct Track: AsyncParsableCommand {
         let db = c.database ?? (out as NSString).appendingPathComponent("stemtrack.sqlite")
         c.database = db
         try await ProcessCommand.analyse(c, inputs: [c.directory] + files)
-        guard FileManager.default.fileExists(atPath: db) else { throw RuntimeError("no frames were analysed") }
+        let location = try Stores.location(db)
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            throw RuntimeError("no frames were analysed")
+        }
+        // A PostgreSQL store holds many runs: this one.
+        let key = c.runKey
+        let run = location.isPostgres ? ["--run", key.name, "--instrument", key.instrument] : []
         let dir = URL(fileURLWithPath: out)
-        let columns = try ExportCommand.Columns.parse(["--db", db, "-o", dir.appendingPathComponent("tracks.csv").path])
+        let columns = try ExportCommand.Columns.parse(["--db", db, "-o", dir.appendingPathComponent("tracks.csv").path] + run)
         try columns.run()
-        let events = try ExportCommand.Events.parse(["--db", db, "-o", dir.appendingPathComponent("events.csv").path])
+        let events = try ExportCommand.Events.parse(["--db", db, "-o", dir.appendingPathComponent("events.csv").path] + run)
         try events.run()
-        try writeDriftAndSummary(db: db, dir: dir)
+        try writeDriftAndSummary(db: db, run: location.isPostgres ? key : nil, dir: dir)
     }
 
-    private func writeDriftAndSummary(db: String, dir: URL) throws {
+    private func writeDriftAndSummary(db: String, run: RunKey?, dir: URL) throws {
         let reader: any StoreQuerying
-        do { reader = try StoreReader(path: db) } catch { throw RuntimeError("\(db): \(error)") }
+        do { reader = try Stores.reader(db, run: run?.name, instrument: run?.instrument) } catch { throw RuntimeError("\(db): \(error)") }
         let frames = try reader.frames()
         var drift = "frame,file,drift_x,drift_y,rotation_deg,scale,columns,model\n"
         func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }

@@ -55,8 +55,9 @@ struct Watch: AsyncParsableCommand {
         let metrics = DaemonMetrics()
         let flags = options
         let reload: (@Sendable () throws -> WatchConfiguration)? = options.config == nil ? nil : { @Sendable in try flags.configuration() }
-        let service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter, health: health, metrics: metrics,
+        var service = WatchService(configuration: c, logger: logger, stopAfter: stopAfter, health: health, metrics: metrics,
                                    reloadConfiguration: reload)
+        service.backends = Stores.backends
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup)]
@@ -64,7 +65,11 @@ struct Watch: AsyncParsableCommand {
             let address: HTTPAddress
             do { address = try HTTPAddress(parsing: http) } catch { throw configurationFailure("--http: \(error)") }
             let log = logger
-            let app = APIServer.application(databasePath: service.databasePath, address: address, logger: log,
+            let location = try Stores.location(service.databasePath)
+            let key = c.runKey
+            let store = StoreAccess(location: location, backends: Stores.backends,
+                                    defaultRun: location.isPostgres ? RunSelection(name: key.name, instrument: key.instrument) : RunSelection())
+            let app = APIServer.application(store: store, address: address, logger: log,
                                             health: .inProcess(health, metrics, frameTimeout: c.frameTimeout)) { port in
                 log.info("dashboard on http://\(address.host):\(port)/ (health: /healthz, metrics: /metrics)")
             }
