@@ -1,6 +1,7 @@
 @testable import Daemon
 import Foundation
 import TIFFFrame
+import TrajectoryStore
 import XCTest
 
 final class WatchingTests: XCTestCase {
@@ -123,6 +124,14 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.quietPeriod, 5)
         XCTAssertEqual(c.countWindow, 20)
         XCTAssertFalse(c.poll)
+    }
+
+    /// A shared store's run key: `instrument` and `run`, by default the host name and the directory's name.
+    func testRunKeyOfASharedStore() throws {
+        var c = try WatchConfiguration.parse("directory = /data/acq/2026-12-01-au/\ndatabase = postgres://stem@db/facility\n")
+        XCTAssertEqual(c.runKey, RunKey(instrument: ProcessInfo.processInfo.hostName, name: "2026-12-01-au"))
+        c = try WatchConfiguration.parse("directory = /data/acq\ninstrument = titan-1\nrun = heating 3\n")
+        XCTAssertEqual(c.runKey, RunKey(instrument: "titan-1", name: "heating 3"))
     }
 
     func testUnknownKeyAndBadValueAreClearErrors() {
