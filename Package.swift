@@ -106,7 +106,8 @@ let package = Package(
         .target(name: "BenchSupport", dependencies: ["TrajectoryStore", "StemCore"], path: "bench/Support"),
         .executableTarget(
             name: "stemtrack-store-bench",
-            dependencies: ["TrajectoryStore", "BenchSupport"],
+            dependencies: ["TrajectoryStore", "BenchSupport",
+                           .target(name: "PostgresStore", condition: .when(traits: ["PostgreSQL"]))],
             path: "bench/StoreBenchmark"),
         .executableTarget(
             name: "stemtrack-api-bench",
@@ -129,6 +130,12 @@ let package = Package(
         .testTarget(name: "StructureTests", dependencies: ["Structure", "Tracking", "Simulation", "ColumnFit", "AtomCount", "TIFFFrame", "TestSupport"]),
         .testTarget(name: "HolderLogsTests", dependencies: ["HolderLogs", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "TIFFFrame"]),
+        // One conformance suite run against both stores (SQLite file and PostgreSQL run); needs
+        // STEMTRACK_TEST_POSTGRES (a postgres:// URL) and fails loudly without it.
+        .testTarget(name: "StoreConformanceTests", dependencies: [
+            "TrajectoryStore", "PostgresStore", "StorePresentation",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -126,7 +126,7 @@ public final class FrameStore: StoreWriting {
     /// frame under the same number is an error.
     @discardableResult
     public func write(_ result: FrameResult, run: Int64) throws -> WriteOutcome {
-        try validate(result)
+        try Self.validate(result)
         let start = DispatchTime.now().uptimeNanoseconds
         return try pool.writeWithoutTransaction { db in
             var outcome = WriteOutcome.inserted
@@ -138,7 +138,8 @@ public final class FrameStore: StoreWriting {
         }
     }
 
-    private func validate(_ r: FrameResult) throws {
+    /// Checks a frame result before it is written (shared with the PostgreSQL store).
+    package static func validate(_ r: FrameResult) throws {
         let k = r.frame.frame
         func fail(_ reason: String) -> StoreError { .invalidFrame(frame: k, reason: reason) }
         guard k >= 0 && k < (1 << 48) else { throw fail("frame number out of range") }

@@ -125,10 +125,10 @@ public struct FrameRecord: Codable, Sendable, Equatable {
 
     // Aggregates, computed by the store when writing (inputs are ignored).
     /// Columns in the frame, columns with a count, their atoms in total, and the mean cross-section.
-    public internal(set) var columnCount: Int = 0
-    public internal(set) var countedColumns: Int = 0
-    public internal(set) var atoms: Int? = nil
-    public internal(set) var meanCrossSection: Double? = nil
+    public package(set) var columnCount: Int = 0
+    public package(set) var countedColumns: Int = 0
+    public package(set) var atoms: Int? = nil
+    public package(set) var meanCrossSection: Double? = nil
 
     public init(frame: Int, path: String, contentHash: String, fileSize: Int? = nil, modified: Double? = nil,
                 acquiredAt: Double? = nil, temperature: Double? = nil, status: FrameStatus = .ok,
@@ -458,6 +458,10 @@ public struct CommittedFrame: Codable, Sendable, Equatable, Hashable {
     public var contentHash: String
     public var status: FrameStatus
     public var runID: Int64
+
+    package init(frame: Int, path: String, contentHash: String, status: FrameStatus, runID: Int64) {
+        self.frame = frame; self.path = path; self.contentHash = contentHash; self.status = status; self.runID = runID
+    }
 }
 
 /// Where processing stands, for a restart.
@@ -472,6 +476,11 @@ public struct ResumePoint: Sendable, Equatable {
     public var stateFrame: Int?
     /// The most recent run (``SessionRecord/stoppedAt`` nil: it did not stop cleanly).
     public var lastSession: SessionRecord?
+
+    package init(frameCount: Int, lastFrame: Int?, state: Data?, stateFrame: Int?, lastSession: SessionRecord?) {
+        self.frameCount = frameCount; self.lastFrame = lastFrame; self.state = state; self.stateFrame = stateFrame
+        self.lastSession = lastSession
+    }
 }
 
 /// A column's history summarised (from the store's per-track aggregates).
@@ -490,6 +499,13 @@ public struct TrackRecord: Codable, Sendable, Equatable {
     public var minCount: Int?
     public var maxCount: Int?
     public var meanCrossSection: Double?
+
+    package init(id: Int, firstFrame: Int, lastFrame: Int, observations: Int, meanX: Double, meanY: Double,
+                 countedObservations: Int, meanCount: Double?, minCount: Int?, maxCount: Int?, meanCrossSection: Double?) {
+        self.id = id; self.firstFrame = firstFrame; self.lastFrame = lastFrame; self.observations = observations
+        self.meanX = meanX; self.meanY = meanY; self.countedObservations = countedObservations; self.meanCount = meanCount
+        self.minCount = minCount; self.maxCount = maxCount; self.meanCrossSection = meanCrossSection
+    }
 }
 
 /// One observation of a track.
@@ -504,6 +520,11 @@ public struct TrackObservation: Codable, Sendable, Equatable {
     public var crossSection: Double?
     /// Acquisition time of the frame, Unix s (only when asked for).
     public var acquiredAt: Double?
+
+    package init(frame: Int, index: Int, x: Double, y: Double, count: Int?, crossSection: Double?, acquiredAt: Double? = nil) {
+        self.frame = frame; self.index = index; self.x = x; self.y = y; self.count = count; self.crossSection = crossSection
+        self.acquiredAt = acquiredAt
+    }
 }
 
 /// Aggregates over the frames selected by a filter.
@@ -528,6 +549,18 @@ public struct StoreSummary: Codable, Sendable, Equatable {
     public var events: [String: Int]
     /// Frames counted by each counting model.
     public var models: [String: Int]
+
+    package init(frames: Int, okFrames: Int, failedFrames: Int, firstFrame: Int?, lastFrame: Int?, firstAcquiredAt: Double?,
+                 lastAcquiredAt: Double?, minTemperature: Double?, maxTemperature: Double?, columns: Int, countedColumns: Int,
+                 atoms: Int, meanColumnsPerFrame: Double?, meanAtomsPerFrame: Double?, meanCrossSection: Double?,
+                 events: [String: Int], models: [String: Int]) {
+        self.frames = frames; self.okFrames = okFrames; self.failedFrames = failedFrames; self.firstFrame = firstFrame
+        self.lastFrame = lastFrame; self.firstAcquiredAt = firstAcquiredAt; self.lastAcquiredAt = lastAcquiredAt
+        self.minTemperature = minTemperature; self.maxTemperature = maxTemperature; self.columns = columns
+        self.countedColumns = countedColumns; self.atoms = atoms; self.meanColumnsPerFrame = meanColumnsPerFrame
+        self.meanAtomsPerFrame = meanAtomsPerFrame; self.meanCrossSection = meanCrossSection; self.events = events
+        self.models = models
+    }
 }
 
 /// Errors of the store (database errors are GRDB's `DatabaseError`).

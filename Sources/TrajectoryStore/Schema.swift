@@ -342,25 +342,30 @@ public enum StoreSchema {
         """
 }
 
-/// Fixed-point encoding of stored values.
-struct Quantizer {
-    var heightQuantum: Double
-    var crossSectionQuantum: Double
+/// Fixed-point encoding of stored values (shared with the PostgreSQL store, so that both decode
+/// bit-identical values).
+package struct Quantizer {
+    package var heightQuantum: Double
+    package var crossSectionQuantum: Double
 
-    static func fixed(_ v: Double, _ scale: Double) -> Int64? {
+    package init(heightQuantum: Double, crossSectionQuantum: Double) {
+        self.heightQuantum = heightQuantum; self.crossSectionQuantum = crossSectionQuantum
+    }
+
+    package static func fixed(_ v: Double, _ scale: Double) -> Int64? {
         guard v.isFinite else { return nil }
         let s = (v * scale).rounded()
         guard abs(s) < 9.0e18 else { return nil }
         return Int64(s)
     }
 
-    static func quantized(_ v: Double, _ q: Double) -> Int64? { fixed(v, 1 / q) }
+    package static func quantized(_ v: Double, _ q: Double) -> Int64? { fixed(v, 1 / q) }
 
     /// A stored multiple of a quantum: an integer when it fits, else the exact ratio as REAL.
-    enum Stored: Equatable {
+    package enum Stored: Equatable {
         case integer(Int64)
         case real(Double)
-        var value: Double {
+        package var value: Double {
             switch self {
             case .integer(let n): return Double(n)
             case .real(let d): return d
@@ -369,7 +374,7 @@ struct Quantizer {
     }
 
     /// `v / q` rounded to an integer when within ±9·10¹⁸, else as a REAL; nil only for non-finite values.
-    static func stored(_ v: Double, _ q: Double) -> Stored? {
+    package static func stored(_ v: Double, _ q: Double) -> Stored? {
         guard v.isFinite else { return nil }
         if let n = quantized(v, q) { return .integer(n) }
         let r = v / q
@@ -377,7 +382,7 @@ struct Quantizer {
     }
 
     /// A power of two about 2⁻²⁰ of the typical magnitude of `values` (median of |v|, else the largest).
-    static func quantum(for values: [Double]) -> Double {
+    package static func quantum(for values: [Double]) -> Double {
         let mags = values.map(abs).filter { $0.isFinite && $0 > 0 }.sorted()
         guard !mags.isEmpty else { return 0x1p-20 }
         let typical = mags[mags.count / 2]

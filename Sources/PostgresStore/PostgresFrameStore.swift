@@ -1,0 +1,670 @@
+import Foundation
+import PostgresNIO
+import TrajectoryStore
+
+/// The writer of one run in a PostgreSQL database, with the SQLite store's semantics
+/// (``FrameStore``): one transaction per frame, duplicates by (content hash, path), failed frames
+/// replaced, count revisions, temperature fills, completion, blocks of frames added to the
+/// per-track aggregates, in-progress marks, heartbeat, resume point and known files.
+///
+/// One writer per run: the writer holds the session-level advisory lock
+/// `pg_try_advisory_lock(writerLockClass, run_id)` on its own connection, and writes on that same
+/// connection, so it never writes without holding the lock. When the connection dies (the server
+/// restarted) the next call reconnects and takes the lock again; a second writer meanwhile gets
+/// ``StoreError/runInUse(run:holder:)``. A transaction that died at its commit may or may not have
+/// committed: writing the frame again either stores it or finds it (``WriteOutcome/duplicate``).
+///
+/// Column rows go in as one `INSERT … SELECT FROM unnest(…)` of binary arrays per frame (NULLs as
+/// sentinels turned back into NULL by `NULLIF`); every committed frame sends
+/// `NOTIFY stemtrack_frames, '{"instrument":…,"run":…,"frame":N}'`, delivered at commit.
+public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Frames whose tracks are added to the per-track aggregates together (as SQLite's).
+        public var trackIndexBlock: Int
+        public init(trackIndexBlock: Int = 32) { self.trackIndexBlock = max(1, trackIndexBlock) }
+    }
+
+    public let url: PostgresURL
+    public let run: RunKey
+    /// The run's row id in `runs`.
+    public let runID: Int32
+    let options: Options
+    let connector: Connector
+    let pool: ConnectionPool
+    var logger: Logger { connector.logger }
+
+    /// Serialises the writer's calls (the protocol's writer is called from one queue, but may be
+    /// shared); guards `connection` and `cachedQuantizer`.
+    private let lock = NSRecursiveLock()
+    private var connection: PostgresConnection?
+    private var cachedQuantizer: Quantizer?
+    /// Test hook: called inside the frame's transaction after its columns are inserted.
+    var afterColumnsInserted: (@Sendable (Int, PostgresConnection) throws -> Void)?
+
+    /// Connects, brings the schema up to date, creates the run (or finds it) and takes its writer lock.
+    public init(url: PostgresURL, run: RunKey, options: Options = Options()) throws {
+        self.url = url
+        self.run = run
+        self.options = options
+        connector = try Connector(url: url)
+        pool = ConnectionPool(connector: connector, capacity: url.poolSize)
+        let logger = connector.logger
+        runID = try pool.with { c in
+            try PostgresSchema.migrate(c, logger: logger)
+            let now = Date().timeIntervalSince1970
+            _ = try c.run("""
+                INSERT INTO runs (instrument, name, created_at) VALUES (\(run.instrument), \(run.name), \(now))
+                ON CONFLICT (instrument, name) DO NOTHING
+                """, logger)
+            let rows = try c.run("SELECT id FROM runs WHERE instrument = \(run.instrument) AND name = \(run.name)", logger)
+            guard let row = rows.first else { throw StoreError.unavailable("the run \(run) could not be created") }
+            return try Cells(row)(0, as: Int32.self)
+        }
+        _ = try writerConnection()
+    }
+
+    deinit {
+        connection?.close().whenComplete { _ in }
+        pool.close()
+    }
+
+    public var location: StoreLocation { .postgres(url) }
+
+    public var reader: any StoreQuerying { PostgresReader(pool: pool, runID: runID) }
+
+    // MARK: The writer's connection and its lock
+
+    /// The connection holding this run's writer lock, reconnecting (and locking again) if it died.
+    private func writerConnection() throws -> PostgresConnection {
+        lock.lock(); defer { lock.unlock() }
+        if let c = connection, !c.isClosed { return c }
+        connection = nil
+        let c = try connector.connect(role: "writer of \(run)")
+        do {
+            let rows = try c.run("SELECT pg_try_advisory_lock(\(PostgresSchema.writerLockClass), \(runID))", logger)
+            guard try rows.first.map({ try Cells($0)(0, as: Bool.self) }) == true else {
+                let holder = try Self.lockHolder(c, runID: runID, logger: logger)
+                try? c.close().wait()
+                throw StoreError.runInUse(run: run.description, holder: holder)
+            }
+        } catch {
+            if !c.isClosed { try? c.close().wait() }
+            throw error
+        }
+        connection = c
+        return c
+    }
+
+    /// Who holds the writer lock of `runID`: its application name, client address and backend pid.
+    static func lockHolder(_ c: PostgresConnection, runID: Int32, logger: Logger) throws -> String {
+        let rows = try c.run("""
+            SELECT a.application_name, coalesce(host(a.client_addr), 'local socket'), a.pid, a.backend_start::text
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.classid = \(Int64(PostgresSchema.writerLockClass)) AND l.objid = \(Int64(runID))
+              AND l.objsubid = 2 AND l.granted
+            """, logger)
+        guard let row = rows.first else { return "another writer (it has just stopped?)" }
+        let cells = Cells(row)
+        let name: String? = try cells(0), address: String = try cells(1), pid: Int = try cells(2)
+        let since: String = try cells(3)
+        return "\(name.map { $0.isEmpty ? "a client" : $0 } ?? "a client") (from \(address), server pid \(pid), connected \(since))"
+    }
+
+    /// Runs `body` in one transaction on the writer's connection. The connection is dropped when
+    /// it broke, so that the next call reconnects.
+    private func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        lock.lock(); defer { lock.unlock() }
+        let c = try writerConnection()
+        do {
+            try c.simple("BEGIN")
+            let value = try body(c)
+            try c.simple("COMMIT")
+            return value
+        } catch {
+            if c.isClosed || PostgresErrors.isConnectionLoss(error) {
+                c.close().whenComplete { _ in }
+                connection = nil
+            } else {
+                try? c.simple("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` outside a transaction on the writer's connection (single statements).
+    private func single<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        lock.lock(); defer { lock.unlock() }
+        let c = try writerConnection()
+        do { return try body(c) } catch {
+            if c.isClosed || PostgresErrors.isConnectionLoss(error) {
+                c.close().whenComplete { _ in }
+                connection = nil
+            }
+            throw error
+        }
+    }
+
+    // MARK: Sessions
+
+    public func beginSession(_ session: SessionRecord) throws -> SessionRecord {
+        try transaction { c in
+            let rows = try c.run("""
+                INSERT INTO sessions (run_id, id, started_at, stopped_at, software_version, settings, directory, host)
+                SELECT \(runID), coalesce(max(id), 0) + 1, \(session.startedAt), \(session.stoppedAt), \(session.softwareVersion),
+                       \(session.settings), \(session.directory), \(session.host)
+                FROM sessions WHERE run_id = \(runID)
+                RETURNING id
+                """, logger)
+            if let d = session.directory {
+                _ = try c.run("UPDATE runs SET directory = \(d) WHERE id = \(runID)", logger)
+            }
+            var s = session
+            s.id = try Cells(rows[0])(0, as: Int64.self)
+            return s
+        }
+    }
+
+    public func endSession(_ id: Int64, at time: Double) throws {
+        try transaction { c in
+            let rows = try c.run("UPDATE sessions SET stopped_at = \(time) WHERE run_id = \(runID) AND id = \(id) RETURNING id", logger)
+            guard rows.count == 1 else { throw StoreError.unknownRun(id) }
+            try indexPendingTracks(c)
+        }
+    }
+
+    // MARK: Frames
+
+    @discardableResult
+    public func write(_ result: FrameResult, run session: Int64) throws -> WriteOutcome {
+        try FrameStore.validate(result)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var learned: Quantizer?
+        let outcome = try transaction { c in
+            try write(result, session: session, c: c, start: start, learned: &learned)
+        }
+        if let learned { lock.lock(); cachedQuantizer = learned; lock.unlock() }
+        return outcome
+    }
+
+    private func write(_ r: FrameResult, session: Int64, c: PostgresConnection, start: UInt64,
+                       learned: inout Quantizer?) throws -> WriteOutcome {
+        let f = r.frame
+        let k = f.frame
+        if try !c.run("SELECT 1 FROM frames WHERE run_id = \(runID) AND content_hash = \(f.contentHash) AND path = \(f.path)",
+                      logger).isEmpty {
+            // Nothing new, but the analysis is over and this version of the file is known.
+            _ = try c.run("DELETE FROM in_progress WHERE run_id = \(runID) AND identity = \(f.path)", logger)
+            if f.completesFile {
+                try insertFileKey(c, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device,
+                                  inode: f.inode, failed: f.status == .failed)
+            }
+            return .duplicate
+        }
+        guard try !c.run("SELECT 1 FROM sessions WHERE run_id = \(runID) AND id = \(session)", logger).isEmpty else {
+            throw StoreError.unknownRun(session)
+        }
+        var outcome = WriteOutcome.inserted
+        if let row = try c.run("SELECT path, status FROM frames WHERE run_id = \(runID) AND id = \(k)", logger).first {
+            let cells = Cells(row)
+            guard try cells(1, as: String.self) == FrameStatus.failed.rawValue else {
+                throw StoreError.frameNumberTaken(frame: k, storedPath: try cells(0), newPath: f.path)
+            }
+            try deleteFrame(c, k)
+            outcome = .replaced
+        }
+        for row in try c.run("SELECT id FROM frames WHERE run_id = \(runID) AND path = \(f.path) AND status = 'failed'", logger) {
+            try deleteFrame(c, try Cells(row)(0, as: Int.self))
+            outcome = .replaced
+        }
+        if let m = r.model {
+            _ = try c.run("""
+                INSERT INTO counting_models (run_id, id, source, components, counts, means, proportions, sigma, poisson_scale, first_frame)
+                VALUES (\(runID), \(m.id), \(m.source), \(m.means.count), \(jsonText(m.counts)), \(jsonText(m.means)),
+                        \(jsonText(m.proportions)), \(zeroed(m.sigma)), \(zeroed(m.poissonScale)), \(m.firstFrame ?? k))
+                ON CONFLICT (run_id, id) DO NOTHING
+                """, logger)
+        }
+
+        // Columns.
+        var aggregates = (counted: 0, atoms: 0, crossSection: 0.0, tracked: 0, pending: 0)
+        if !r.columns.isEmpty {
+            let q = try quantizer(c, columns: r.columns, learned: &learned)
+            aggregates = try insertColumns(c, r, q)
+        }
+        try afterColumnsInserted?(k, c)
+
+        if !r.events.isEmpty { try insertEvents(c, r.events, writtenWith: k) }
+        for x in r.facets {
+            _ = try c.run("""
+                INSERT INTO facets (run_id, frame, idx, family, x0, y0, x1, y1, columns, length, angle, extra)
+                VALUES (\(runID), \(x.frame), \(x.index), \(x.family), \(zeroed(x.x0)), \(zeroed(x.y0)), \(zeroed(x.x1)), \(zeroed(x.y1)), \(x.columns),
+                        \(zeroed(x.length)), \(zeroed(x.angle)), \(x.extra))
+                """, logger)
+        }
+        for p in r.particles {
+            _ = try c.run("""
+                INSERT INTO particles (run_id, frame, idx, columns, surface_columns, atoms, area, perimeter, cx, cy,
+                                       radius_of_gyration, aspect_ratio)
+                VALUES (\(runID), \(p.frame), \(p.index), \(p.columns), \(p.surfaceColumns), \(p.atoms), \(zeroed(p.area)), \(zeroed(p.perimeter)),
+                        \(zeroed(p.centreX)), \(zeroed(p.centreY)), \(zeroed(p.radiusOfGyration)), \(p.aspectRatio.isFinite ? Optional(zeroed(p.aspectRatio) as Double) : nil))
+                """, logger)
+        }
+        _ = try c.run("DELETE FROM in_progress WHERE run_id = \(runID) AND identity = \(f.path)", logger)
+        if f.completesFile {
+            try insertFileKey(c, identity: f.path, size: f.fileSize, modified: f.modified, device: f.device, inode: f.inode,
+                              failed: f.status == .failed)
+        }
+        if let state = r.resumeState { try saveResumeState(c, frame: k, session: session, state: state) }
+
+        let t = f.timings
+        let n = r.columns.count
+        var b = QueryBuilder()
+        let values: [String] = [
+            b.bind(runID), b.bind(k), b.bind(session), b.bind(f.path), b.bind(f.fileSize), b.bind(f.modified), b.bind(f.contentHash),
+            b.bind(f.acquiredAt), b.bind(f.temperature), b.bind(f.status.rawValue), b.bind(f.error), b.bind(f.imageWidth),
+            b.bind(f.imageHeight), b.bind(f.pixelSize), b.bind(f.background), b.bind(f.sharedWidth), b.bind(f.estimator),
+            b.bind(f.iterations), b.bind(f.converged), b.bind(f.driftX), b.bind(f.driftY), b.bind(f.modelID),
+            b.bind(t.read), b.bind(t.find), b.bind(t.fit), b.bind(t.count), b.bind(t.track), b.bind(t.total),
+            b.bind(f.processedAt ?? Date().timeIntervalSince1970), b.bind(f.extra),
+            b.bind(n), b.bind(aggregates.counted), b.bind(aggregates.counted > 0 ? aggregates.atoms : nil),
+            b.bind(n > 0 ? aggregates.crossSection : nil), b.bind(aggregates.tracked == 0),
+            b.bind(f.device), b.bind(f.inode), b.bind(f.changed), b.bind(f.quality), b.bind(aggregates.pending),
+            b.bind(f.rotation), b.bind(f.scale), b.bind(f.timeSource), b.bind(f.temperatureSource), b.bind(f.holder),
+        ]
+        b.sql = """
+            INSERT INTO frames (run_id, id, session_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
+                image_width, image_height, pixel_size, background, shared_width, estimator, iterations,
+                converged, drift_x, drift_y, model_id,
+                t_read, t_find, t_fit, t_count, t_track, t_total, processed_at, extra,
+                column_count, counted_columns, atoms, cross_section_sum, track_indexed, device, inode, ctime, quality,
+                counts_pending, rotation, scale, time_source, temperature_source, holder)
+            VALUES (\(values.joined(separator: ", ")))
+            """
+        _ = try c.run(b.query, logger)
+
+        let revised = try applyRevisions(c, r.revisions)
+        let now = Date().timeIntervalSince1970
+        for fill in r.temperatureFills where fill.frame != k { try applyFill(c, fill, now: now) }
+        if aggregates.tracked > 0 || revised {
+            let rows = try c.run("""
+                SELECT count(*) FROM frames WHERE run_id = \(runID) AND NOT track_indexed AND counts_pending = 0
+                """, logger)
+            if try Cells(rows[0])(0, as: Int.self) >= options.trackIndexBlock { try indexPendingTracks(c) }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let payload = Self.notification(instrument: run.instrument, run: run.name, frame: k)
+        _ = try c.run("""
+            UPDATE frames SET t_store = \(elapsed) WHERE run_id = \(runID) AND id = \(k)
+            """, logger)
+        _ = try c.run("SELECT pg_notify('stemtrack_frames', \(payload))", logger)
+        return outcome
+    }
+
+    /// The notification payload of a committed frame (JSON of a ``StoreChange``).
+    static func notification(instrument: String, run: String, frame: Int) -> String {
+        let data = (try? JSONEncoder().encode(StoreChange(instrument: instrument, run: run, frame: frame))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Sentinels for NULL in the binary arrays of `unnest` (never a stored value: fixed-point values
+    /// are within ±9·10¹⁸, and stored doubles are finite).
+    static let nullInteger = Int64.min
+
+    private func insertColumns(_ c: PostgresConnection, _ r: FrameResult, _ q: Quantizer) throws
+        -> (counted: Int, atoms: Int, crossSection: Double, tracked: Int, pending: Int) {
+        let f = r.frame, k = f.frame
+        let n = r.columns.count
+        let sharedWidth = f.sharedWidth.flatMap { Quantizer.fixed($0, StoreSchema.errorScale) }
+        let ps = StoreSchema.positionScale, es = StoreSchema.errorScale
+        let none = Self.nullInteger
+        var idx = [Int64](), track = [Int64](), xs = [Int64](), ys = [Int64](), sx = [Int64](), sy = [Int64](), width = [Int64]()
+        var height = [Double](), sh = [Double](), cs = [Double](), count = [Int64](), cx = [Int64](), cy = [Int64](), raw = [Int64]()
+        var final = [Bool]()
+        idx.reserveCapacity(n); track.reserveCapacity(n); xs.reserveCapacity(n); ys.reserveCapacity(n); sx.reserveCapacity(n)
+        sy.reserveCapacity(n); width.reserveCapacity(n); count.reserveCapacity(n); cx.reserveCapacity(n); cy.reserveCapacity(n)
+        raw.reserveCapacity(n)
+        height.reserveCapacity(n); sh.reserveCapacity(n); cs.reserveCapacity(n); final.reserveCapacity(n)
+        var aggregates = (counted: 0, atoms: 0, crossSection: 0.0, tracked: 0, pending: 0)
+        for (i, col) in r.columns.enumerated() {
+            let storedCS = Quantizer.stored(col.crossSection, q.crossSectionQuantum)
+            guard let x = Quantizer.fixed(col.x, ps), let y = Quantizer.fixed(col.y, ps),
+                  let h = Quantizer.stored(col.height, q.heightQuantum), let storedCS else {
+                throw StoreError.invalidFrame(frame: k, reason: "column \(i): position (\(col.x), \(col.y)) px, height \(col.height) "
+                    + "or cross-section \(col.crossSection) lies outside what this store can hold (heights up to about "
+                    + "\(q.heightQuantum * 9e18), set by its first frame)")
+            }
+            var w = Quantizer.fixed(col.width, es)
+            if w == sharedWidth { w = nil }
+            idx.append(Int64(i))
+            track.append(col.track.map(Int64.init) ?? none)
+            xs.append(x); ys.append(y)
+            sx.append(col.sigmaX.flatMap { Quantizer.fixed($0, es) } ?? none)
+            sy.append(col.sigmaY.flatMap { Quantizer.fixed($0, es) } ?? none)
+            width.append(w ?? none)
+            height.append(h.value)
+            sh.append(col.sigmaHeight.flatMap { Quantizer.stored($0, q.heightQuantum) }?.value ?? .nan)
+            cs.append(storedCS.value)
+            count.append(col.count.map(Int64.init) ?? none)
+            cx.append(col.crlbX.flatMap { Quantizer.fixed($0, es) } ?? none)
+            cy.append(col.crlbY.flatMap { Quantizer.fixed($0, es) } ?? none)
+            raw.append((col.rawCount ?? col.count).map(Int64.init) ?? none)
+            final.append(col.countFinal)
+            if let m = col.count { aggregates.counted += 1; aggregates.atoms += m }
+            if col.track != nil { aggregates.tracked += 1 }
+            if !col.countFinal { aggregates.pending += 1 }
+            aggregates.crossSection += storedCS.value * q.crossSectionQuantum
+        }
+        let s = none
+        _ = try c.run("""
+            INSERT INTO columns (run_id, frame, idx, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section,
+                                 count, crlb_x, crlb_y, raw_count, count_final)
+            SELECT \(runID), \(Int64(k)), u.idx, NULLIF(u.track, \(s)), u.x, u.y, NULLIF(u.sx, \(s)), NULLIF(u.sy, \(s)),
+                   NULLIF(u.w, \(s)), u.h, NULLIF(u.sh, 'NaN'::float8), u.cs, NULLIF(u.n, \(s))::int, NULLIF(u.cx, \(s)),
+                   NULLIF(u.cy, \(s)), NULLIF(u.raw, \(s))::int, u.final
+            FROM unnest(\(idx)::int8[], \(track)::int8[], \(xs)::int8[], \(ys)::int8[], \(sx)::int8[], \(sy)::int8[],
+                        \(width)::int8[], \(height)::float8[], \(sh)::float8[], \(cs)::float8[], \(count)::int8[],
+                        \(cx)::int8[], \(cy)::int8[], \(raw)::int8[], \(final)::bool[])
+                 AS u(idx, track, x, y, sx, sy, w, h, sh, cs, n, cx, cy, raw, final)
+            """, logger)
+        return aggregates
+    }
+
+    /// Events get ids 1, 2, … per run (max + 1, as SQLite's row ids), in the order given.
+    private func insertEvents(_ c: PostgresConnection, _ events: [EventRecord], writtenWith k: Int) throws {
+        let rows = try c.run("SELECT coalesce(max(id), 0) FROM events WHERE run_id = \(runID)", logger)
+        var next = try Cells(rows[0])(0, as: Int64.self)
+        for e in events {
+            next += 1
+            _ = try c.run("""
+                INSERT INTO events (run_id, id, frame, kind, x, y, track, other_track, before, after, delta, confidence, written_with)
+                VALUES (\(runID), \(next), \(e.frame), \(e.kind), \(zeroed(e.x)), \(zeroed(e.y)), \(e.track), \(e.otherTrack), \(e.before),
+                        \(e.after), \(e.delta), \(zeroed(e.confidence)), \(k))
+                """, logger)
+        }
+    }
+
+    private func saveResumeState(_ c: PostgresConnection, frame: Int, session: Int64, state: Data) throws {
+        _ = try c.run("""
+            INSERT INTO resume_state (run_id, frame, session_id, state) VALUES (\(runID), \(frame), \(session), \(state))
+            ON CONFLICT (run_id) DO UPDATE SET frame = excluded.frame, session_id = excluded.session_id, state = excluded.state
+            """, logger)
+    }
+
+    private func applyFill(_ c: PostgresConnection, _ fill: TemperatureFill, now: Double) throws {
+        _ = try c.run("""
+            UPDATE frames SET temperature = \(zeroed(fill.celsius)), temperature_source = \(fill.source), temperature_filled_at = \(now),
+                              holder = \(fill.holder)
+            WHERE run_id = \(runID) AND id = \(fill.frame) AND temperature IS NULL
+            """, logger)
+    }
+
+    /// Writes revised counts of earlier frames and keeps their aggregates right; true when a
+    /// frame's counts became final. (Several revisions of one column: the last wins, as in SQLite.)
+    private func applyRevisions(_ c: PostgresConnection, _ revisions: [CountRevision]) throws -> Bool {
+        guard !revisions.isEmpty else { return false }
+        var last: [Int64: Int] = [:]
+        for (i, v) in revisions.enumerated() { last[Int64(v.frame) << 14 | Int64(v.index)] = i }
+        let kept = revisions.indices.filter { last[Int64(revisions[$0].frame) << 14 | Int64(revisions[$0].index)] == $0 }
+            .map { revisions[$0] }
+        let frames = kept.map { Int64($0.frame) }, idx = kept.map { Int64($0.index) }
+        let counts = kept.map { Int64($0.count) }, finals = kept.map(\.final)
+        _ = try c.run("""
+            UPDATE columns c SET count = u.n::int, count_final = u.final
+            FROM unnest(\(frames)::int8[], \(idx)::int8[], \(counts)::int8[], \(finals)::bool[]) AS u(frame, idx, n, final)
+            WHERE c.run_id = \(runID) AND c.frame = u.frame AND c.idx = u.idx
+            """, logger)
+        let touched = Array(Set(frames)).sorted()
+        let rows = try c.run("""
+            UPDATE frames f SET atoms = a.atoms, counted_columns = a.counted, counts_pending = a.pending
+            FROM (SELECT frame, sum(count) AS atoms, count(count) AS counted, count(*) FILTER (WHERE NOT count_final) AS pending
+                  FROM columns WHERE run_id = \(runID) AND frame = ANY(\(touched)::int8[]) GROUP BY frame) a
+            WHERE f.run_id = \(runID) AND f.id = a.frame
+            RETURNING f.counts_pending
+            """, logger)
+        return try rows.contains { try Cells($0)(0, as: Int.self) == 0 }
+    }
+
+    public func writeTemperatureFills(_ fills: [TemperatureFill]) throws {
+        guard !fills.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        try transaction { c in for fill in fills { try applyFill(c, fill, now: now) } }
+    }
+
+    public func framesAwaitingTemperature(in range: ClosedRange<Double>) throws -> [(frame: Int, acquiredAt: Double)] {
+        try pool.with { c in
+            try c.run("""
+                SELECT id, acquired_at FROM frames
+                WHERE run_id = \(runID) AND acquired_at BETWEEN \(range.lowerBound) AND \(range.upperBound) AND temperature IS NULL
+                ORDER BY id
+                """, logger).map { row in
+                let cells = Cells(row)
+                return (frame: try cells(0, as: Int.self), acquiredAt: try cells(1, as: Double.self))
+            }
+        }
+    }
+
+    public func writeCompletion(revisions: [CountRevision], events: [EventRecord], writtenWith frame: Int,
+                                resumeState: Data?, run session: Int64) throws {
+        try transaction { c in
+            _ = try applyRevisions(c, revisions)
+            if !events.isEmpty { try insertEvents(c, events, writtenWith: frame) }
+            if let resumeState { try saveResumeState(c, frame: frame, session: session, state: resumeState) }
+            try indexPendingTracks(c)
+        }
+    }
+
+    public func flushTrackIndex() throws {
+        try transaction { c in try indexPendingTracks(c) }
+    }
+
+    /// Adds the tracked columns of pending frames whose counts are final to the per-track aggregates.
+    private func indexPendingTracks(_ c: PostgresConnection) throws {
+        _ = try c.run("""
+            INSERT INTO tracks AS t (run_id, id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
+                                     min_count, max_count, sum_cross_section)
+            SELECT \(runID), c.track, min(c.frame), max(c.frame), count(*), sum(c.x)::bigint, sum(c.y)::bigint, count(c.count),
+                   sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
+            FROM frames f JOIN columns c ON c.run_id = f.run_id AND c.frame = f.id
+            WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0 AND c.track IS NOT NULL
+            GROUP BY c.track
+            ON CONFLICT (run_id, id) DO UPDATE SET
+                first_frame = least(t.first_frame, excluded.first_frame),
+                last_frame = greatest(t.last_frame, excluded.last_frame),
+                observations = t.observations + excluded.observations,
+                sum_x = t.sum_x + excluded.sum_x,
+                sum_y = t.sum_y + excluded.sum_y,
+                counted = t.counted + excluded.counted,
+                sum_count = coalesce(t.sum_count + excluded.sum_count, t.sum_count, excluded.sum_count),
+                min_count = least(t.min_count, excluded.min_count),
+                max_count = greatest(t.max_count, excluded.max_count),
+                sum_cross_section = t.sum_cross_section + excluded.sum_cross_section
+            """, logger)
+        _ = try c.run("""
+            UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND NOT track_indexed AND counts_pending = 0
+            """, logger)
+    }
+
+    /// Removes a frame and its results (failed frames, which have no columns, are replaced).
+    private func deleteFrame(_ c: PostgresConnection, _ k: Int) throws {
+        _ = try c.run("DELETE FROM columns WHERE run_id = \(runID) AND frame = \(k)", logger)
+        _ = try c.run("DELETE FROM events WHERE run_id = \(runID) AND written_with = \(k)", logger)
+        _ = try c.run("DELETE FROM facets WHERE run_id = \(runID) AND frame = \(k)", logger)
+        _ = try c.run("DELETE FROM particles WHERE run_id = \(runID) AND frame = \(k)", logger)
+        _ = try c.run("DELETE FROM frames WHERE run_id = \(runID) AND id = \(k)", logger)
+    }
+
+    /// The run's quanta for heights and cross-sections, chosen from its first frame with columns.
+    private func quantizer(_ c: PostgresConnection, columns: [ColumnRecord], learned: inout Quantizer?) throws -> Quantizer {
+        lock.lock()
+        let cached = cachedQuantizer
+        lock.unlock()
+        if let cached { return cached }
+        if let q = try PostgresReader.quantizer(c, runID: runID, logger: logger, orNil: true) {
+            learned = q
+            return q
+        }
+        let q = Quantizer(heightQuantum: Quantizer.quantum(for: columns.map(\.height)),
+                          crossSectionQuantum: Quantizer.quantum(for: columns.map(\.crossSection)))
+        _ = try c.run("""
+            INSERT INTO store_meta (run_id, key, value) VALUES (\(runID), 'height_quantum', \(q.heightQuantum)),
+                (\(runID), 'cross_section_quantum', \(q.crossSectionQuantum))
+            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
+            """, logger)
+        learned = q
+        return q
+    }
+
+    private func jsonText<T: Encodable>(_ v: T) -> String {
+        String(decoding: (try? JSONEncoder().encode(v)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    // MARK: Resuming
+
+    public func storedFrame(identity: String, contentHash: String) throws -> StoredFrame? {
+        try pool.with { c in
+            let rows = try c.run("""
+                SELECT id, path, content_hash, status FROM frames WHERE run_id = \(runID) AND content_hash = \(contentHash)
+                UNION ALL
+                SELECT id, path, content_hash, status FROM frames WHERE run_id = \(runID) AND path = \(identity)
+                """, logger)
+            let found = try rows.map { row in
+                let x = Cells(row)
+                return (frame: try x(0, as: Int.self), path: try x(1, as: String.self), hash: try x(2, as: String.self),
+                        ok: try x(3, as: String.self) == "ok")
+            }
+            if let f = found.first(where: { $0.path == identity && $0.hash == contentHash }) { return .same(frame: f.frame) }
+            if let f = found.first(where: { $0.hash == contentHash && $0.ok }) { return .samePixels(frame: f.frame, identity: f.path) }
+            if let f = found.first(where: { $0.path == identity && ($0.ok || $0.hash == "crashed") }) {
+                return .sameIdentity(frame: f.frame, crashed: !f.ok)
+            }
+            return nil
+        }
+    }
+
+    public func recordFile(path: String, size: Int, modified: Double, device: Int64?, inode: Int64?, failed: Bool) throws {
+        try single { c in
+            try insertFileKey(c, identity: path, size: size, modified: modified, device: device, inode: inode, failed: failed)
+        }
+    }
+
+    private func insertFileKey(_ c: PostgresConnection, identity: String, size: Int?, modified: Double?, device: Int64?,
+                               inode: Int64?, failed: Bool) throws {
+        guard let size, let modified else { return }
+        let key = FileKey.of(path: FrameStore.filePath(ofIdentity: identity), size: size, modified: modified)
+        let inodeKey = device.flatMap { d in inode.map { FileKey.inode(device: d, inode: $0, size: size, modified: modified) } }
+        _ = try c.run("""
+            INSERT INTO file_keys AS k (run_id, key, inode_key, failed) VALUES (\(runID), \(key), \(inodeKey), \(failed))
+            ON CONFLICT (run_id, key) DO UPDATE SET failed = k.failed AND excluded.failed
+            """, logger)
+    }
+
+    public func knownFiles() throws -> KnownFiles {
+        try pool.snapshot { c in
+            var k = KnownFiles()
+            for row in try c.run("SELECT key, inode_key, failed FROM file_keys WHERE run_id = \(runID)", logger) {
+                let x = Cells(row)
+                let key: Int64 = try x(0), inode: Int64? = try x(1), failed: Bool = try x(2)
+                if failed { k.failedKeys.insert(key) } else { k.storedKeys.insert(key) }
+                if let inode, !failed { k.inodeKeys.insert(inode) }
+            }
+            for row in try c.run("""
+                SELECT path, file_size, mtime, ctime, error FROM frames WHERE run_id = \(runID) AND status = 'failed'
+                """, logger) {
+                let x = Cells(row)
+                let path = FrameStore.filePath(ofIdentity: try x(0))
+                k.failures[path] = KnownFile(path: path, size: try x(1), modified: try x(2), changed: try x(3), failed: true,
+                                             error: try x(4))
+            }
+            return k
+        }
+    }
+
+    // MARK: In progress and heartbeat
+
+    @discardableResult
+    public func markInProgress(_ frame: InProgressFrame) throws -> Int {
+        try single { c in
+            let rows = try c.run("""
+                INSERT INTO in_progress AS p (run_id, identity, path, attempts, file_size, mtime, device, inode, ctime, started_at, pid)
+                VALUES (\(runID), \(frame.identity), \(frame.path), 1, \(frame.size), \(frame.modified), \(frame.device),
+                        \(frame.inode), \(frame.changed), \(frame.startedAt), \(frame.pid))
+                ON CONFLICT (run_id, identity) DO UPDATE SET attempts = p.attempts + 1, started_at = excluded.started_at,
+                    pid = excluded.pid, file_size = excluded.file_size, mtime = excluded.mtime
+                RETURNING attempts
+                """, logger)
+            return try rows.first.map { try Cells($0)(0, as: Int.self) } ?? 1
+        }
+    }
+
+    public func inProgress() throws -> [InProgressFrame] {
+        try pool.with { c in
+            try c.run("SELECT * FROM in_progress WHERE run_id = \(runID) ORDER BY started_at", logger).map { row in
+                let x = Cells(row)
+                var f = InProgressFrame(path: try x("path"), identity: try x("identity"), size: try x("file_size"),
+                                        modified: try x("mtime"), device: try x("device"), inode: try x("inode"),
+                                        changed: try x("ctime"), startedAt: try x("started_at"), pid: try x("pid"))
+                f.attempts = try x("attempts")
+                return f
+            }
+        }
+    }
+
+    public func clearInProgress(_ identity: String?) throws {
+        try single { c in
+            if let identity {
+                _ = try c.run("DELETE FROM in_progress WHERE run_id = \(runID) AND identity = \(identity)", logger)
+            } else {
+                _ = try c.run("DELETE FROM in_progress WHERE run_id = \(runID)", logger)
+            }
+        }
+    }
+
+    public func writeHeartbeat(_ h: Heartbeat) throws {
+        try single { c in
+            _ = try c.run("""
+                INSERT INTO daemon_heartbeat (run_id, pid, host, started_at, updated_at, state, backlog, frames, failed,
+                                              last_frame_at, message)
+                VALUES (\(runID), \(h.pid), \(h.host), \(h.startedAt), \(h.updatedAt), \(h.state), \(h.backlog), \(h.frames),
+                        \(h.failed), \(h.lastFrameAt), \(h.message))
+                ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
+                    updated_at = excluded.updated_at, state = excluded.state, backlog = excluded.backlog,
+                    frames = excluded.frames, failed = excluded.failed, last_frame_at = excluded.last_frame_at,
+                    message = excluded.message
+                """, logger)
+        }
+    }
+
+    public func committedFrames(run session: Int64?) throws -> [CommittedFrame] {
+        try pool.with { c in
+            var b = QueryBuilder()
+            b.sql = "SELECT id, path, content_hash, status, session_id FROM frames WHERE run_id = \(b.bind(runID))"
+            if let session { b.sql += " AND session_id = \(b.bind(session))" }
+            b.sql += " ORDER BY id"
+            return try c.run(b.query, logger).map { row in
+                let x = Cells(row)
+                return CommittedFrame(frame: try x(0), path: try x(1), contentHash: try x(2),
+                                      status: FrameStatus(rawValue: try x(3)) ?? .failed, runID: try x(4))
+            }
+        }
+    }
+
+    public func resumePoint() throws -> ResumePoint {
+        try pool.snapshot { c in
+            let row = Cells(try c.run("SELECT count(*), max(id) FROM frames WHERE run_id = \(runID)", logger)[0])
+            let state = try c.run("SELECT frame, state FROM resume_state WHERE run_id = \(runID)", logger).first.map { Cells($0) }
+            let session = try c.run("SELECT * FROM sessions WHERE run_id = \(runID) ORDER BY id DESC LIMIT 1", logger)
+                .first.map { try PostgresReader.sessionRecord(Cells($0)) }
+            return ResumePoint(frameCount: try row(0), lastFrame: try row(1), state: try state.map { try $0(1, as: Data.self) },
+                               stateFrame: try state.map { try $0(0, as: Int.self) }, lastSession: session)
+        }
+    }
+
+    /// Nothing to do: PostgreSQL checkpoints by itself.
+    public func checkpoint(truncate: Bool) throws {}
+
+    public func isEnvironmental(_ error: any Error) -> Bool { PostgresErrors.isEnvironmental(error) }
+
+    public func describe(_ error: any Error) -> String {
+        PostgresErrors.describe(error, url: url) ?? FrameStore.describe(error)
+    }
+}
