@@ -25,6 +25,15 @@ as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"; elif [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 
+# The server must not keep file descriptors of whoever started this script (a test runner that
+# waits for this script's end would otherwise wait for the server's).
+close_inherited_fds() {
+  local fd
+  for fd in $(ls /proc/$$/fd); do
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 case "$cmd" in
 start)
   if ! bin=$(pgbin); then
@@ -60,6 +69,7 @@ CONF
     [ "$(id -u)" -eq 0 ] && chown "${SUDO_USER:-root}" "$dir/password" 2>/dev/null || true
   fi
   if ! as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    close_inherited_fds
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >&2 \
       || { tail -20 "$dir/server.log" >&2; exit 1; }
   fi
@@ -74,6 +84,7 @@ stop)
   ;;
 restart)
   bin=$(pgbin)
+  close_inherited_fds
   as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w -l "$dir/server.log" restart >&2
   ;;
 *) echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR" >&2; exit 2 ;;

@@ -317,10 +317,10 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         let sharedWidth = f.sharedWidth.flatMap { Quantizer.fixed($0, StoreSchema.errorScale) }
         let ps = StoreSchema.positionScale, es = StoreSchema.errorScale
         let none = Self.nullInteger
-        var idx = [Int64](), track = [Int64](), xs = [Int64](), ys = [Int64](), sx = [Int64](), sy = [Int64](), width = [Int64]()
+        var track = [Int64](), xs = [Int64](), ys = [Int64](), sx = [Int64](), sy = [Int64](), width = [Int64]()
         var height = [Double](), sh = [Double](), cs = [Double](), count = [Int64](), cx = [Int64](), cy = [Int64](), raw = [Int64]()
         var final = [Bool]()
-        idx.reserveCapacity(n); track.reserveCapacity(n); xs.reserveCapacity(n); ys.reserveCapacity(n); sx.reserveCapacity(n)
+        track.reserveCapacity(n); xs.reserveCapacity(n); ys.reserveCapacity(n); sx.reserveCapacity(n)
         sy.reserveCapacity(n); width.reserveCapacity(n); count.reserveCapacity(n); cx.reserveCapacity(n); cy.reserveCapacity(n)
         raw.reserveCapacity(n)
         height.reserveCapacity(n); sh.reserveCapacity(n); cs.reserveCapacity(n); final.reserveCapacity(n)
@@ -335,7 +335,6 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             }
             var w = Quantizer.fixed(col.width, es)
             if w == sharedWidth { w = nil }
-            idx.append(Int64(i))
             track.append(col.track.map(Int64.init) ?? none)
             xs.append(x); ys.append(y)
             sx.append(col.sigmaX.flatMap { Quantizer.fixed($0, es) } ?? none)
@@ -354,17 +353,12 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             if !col.countFinal { aggregates.pending += 1 }
             aggregates.crossSection += storedCS.value * q.crossSectionQuantum
         }
-        let s = none
         _ = try c.run("""
-            INSERT INTO columns (run_id, frame, idx, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section,
-                                 count, crlb_x, crlb_y, raw_count, count_final)
-            SELECT \(runID), \(Int64(k)), u.idx, NULLIF(u.track, \(s)), u.x, u.y, NULLIF(u.sx, \(s)), NULLIF(u.sy, \(s)),
-                   NULLIF(u.w, \(s)), u.h, NULLIF(u.sh, 'NaN'::float8), u.cs, NULLIF(u.n, \(s))::int, NULLIF(u.cx, \(s)),
-                   NULLIF(u.cy, \(s)), NULLIF(u.raw, \(s))::int, u.final
-            FROM unnest(\(idx)::int8[], \(track)::int8[], \(xs)::int8[], \(ys)::int8[], \(sx)::int8[], \(sy)::int8[],
-                        \(width)::int8[], \(height)::float8[], \(sh)::float8[], \(cs)::float8[], \(count)::int8[],
-                        \(cx)::int8[], \(cy)::int8[], \(raw)::int8[], \(final)::bool[])
-                 AS u(idx, track, x, y, sx, sy, w, h, sh, cs, n, cx, cy, raw, final)
+            INSERT INTO frame_columns (run_id, frame, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section,
+                                       count, crlb_x, crlb_y, raw_count, count_final)
+            VALUES (\(runID), \(Int64(k)), \(track)::int8[], \(xs)::int8[], \(ys)::int8[], \(sx)::int8[], \(sy)::int8[],
+                    \(width)::int8[], \(height)::float8[], \(sh)::float8[], \(cs)::float8[], \(count)::int8[],
+                    \(cx)::int8[], \(cy)::int8[], \(raw)::int8[], \(final)::bool[])
             """, logger)
         return aggregates
     }
@@ -408,12 +402,20 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             .map { revisions[$0] }
         let frames = kept.map { Int64($0.frame) }, idx = kept.map { Int64($0.index) }
         let counts = kept.map { Int64($0.count) }, finals = kept.map(\.final)
-        _ = try c.run("""
-            UPDATE columns c SET count = u.n::int, count_final = u.final
-            FROM unnest(\(frames)::int8[], \(idx)::int8[], \(counts)::int8[], \(finals)::bool[]) AS u(frame, idx, n, final)
-            WHERE c.run_id = \(runID) AND c.frame = u.frame AND c.idx = u.idx
-            """, logger)
         let touched = Array(Set(frames)).sorted()
+        // The revised frames' count arrays rebuilt with the revisions in place (one row per frame).
+        _ = try c.run("""
+            UPDATE frame_columns fc SET count = r.counts, count_final = r.finals
+            FROM (SELECT e.frame, array_agg(coalesce(v.n, e.n) ORDER BY e.i) AS counts,
+                         array_agg(coalesce(v.final, e.final) ORDER BY e.i) AS finals
+                  FROM (SELECT f.frame, u.n, u.final, u.i
+                        FROM frame_columns f, unnest(f.count, f.count_final) WITH ORDINALITY AS u(n, final, i)
+                        WHERE f.run_id = \(runID) AND f.frame = ANY(\(touched)::int8[])) e
+                  LEFT JOIN unnest(\(frames)::int8[], \(idx)::int8[], \(counts)::int8[], \(finals)::bool[]) AS v(frame, idx, n, final)
+                         ON v.frame = e.frame AND v.idx = e.i - 1
+                  GROUP BY e.frame) r
+            WHERE fc.run_id = \(runID) AND fc.frame = r.frame
+            """, logger)
         let rows = try c.run("""
             UPDATE frames f SET atoms = a.atoms, counted_columns = a.counted, counts_pending = a.pending
             FROM (SELECT frame, sum(count) AS atoms, count(count) AS counted, count(*) FILTER (WHERE NOT count_final) AS pending
@@ -457,8 +459,19 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         try transaction { c in try indexPendingTracks(c) }
     }
 
-    /// Adds the tracked columns of pending frames whose counts are final to the per-track aggregates.
+    /// Adds the tracked columns of pending frames whose counts are final to the track blocks and
+    /// the per-track aggregates.
     private func indexPendingTracks(_ c: PostgresConnection) throws {
+        let none = Self.nullInteger
+        _ = try c.run("""
+            INSERT INTO track_blocks (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
+            SELECT \(runID), c.track, min(c.frame), max(c.frame), array_agg(c.frame ORDER BY c.frame),
+                   array_agg(c.idx::int8 ORDER BY c.frame), array_agg(c.x ORDER BY c.frame), array_agg(c.y ORDER BY c.frame),
+                   array_agg(coalesce(c.count::int8, \(none)) ORDER BY c.frame), array_agg(c.cross_section ORDER BY c.frame)
+            FROM frames f JOIN columns c ON c.run_id = f.run_id AND c.frame = f.id
+            WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0 AND c.track IS NOT NULL
+            GROUP BY c.track
+            """, logger)
         _ = try c.run("""
             INSERT INTO tracks AS t (run_id, id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
                                      min_count, max_count, sum_cross_section)
@@ -486,7 +499,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
 
     /// Removes a frame and its results (failed frames, which have no columns, are replaced).
     private func deleteFrame(_ c: PostgresConnection, _ k: Int) throws {
-        _ = try c.run("DELETE FROM columns WHERE run_id = \(runID) AND frame = \(k)", logger)
+        _ = try c.run("DELETE FROM frame_columns WHERE run_id = \(runID) AND frame = \(k)", logger)
         _ = try c.run("DELETE FROM events WHERE run_id = \(runID) AND written_with = \(k)", logger)
         _ = try c.run("DELETE FROM facets WHERE run_id = \(runID) AND frame = \(k)", logger)
         _ = try c.run("DELETE FROM particles WHERE run_id = \(runID) AND frame = \(k)", logger)

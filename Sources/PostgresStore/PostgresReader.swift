@@ -215,16 +215,27 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
 
     // MARK: Tracks
 
-    /// One track's history in frame order: one range of the covering index `columns_track`.
+    /// One track's history in frame order: its blocks (one index range) and the pending frames.
     public func track(_ id: Int, frames range: ClosedRange<Int>?, withTimes: Bool) throws -> [TrackObservation] {
         try pool.snapshot { c in
             let q = try Self.quantizer(c, runID: runID, logger: logger)
             let lo = range?.lowerBound ?? 0, hi = range?.upperBound ?? Int(Int64.max >> 15)
             let ps = 1 / StoreSchema.positionScale
             var points: [TrackObservation] = []
+            let none = PostgresSchema.nullInteger
+            // The indexed frames from the track's blocks (one index range), then the pending frames'
+            // columns (at most a block and the smoothing lag), as SQLite's reader merges them.
             for row in try c.run("""
-                SELECT frame, idx, x, y, count, cross_section FROM columns
-                WHERE run_id = \(runID) AND track = \(id) AND frame BETWEEN \(lo) AND \(hi) ORDER BY frame
+                SELECT u.frame, u.idx::int, u.x, u.y, NULLIF(u.n, \(none))::int, u.cs
+                FROM track_blocks b, unnest(b.frames, b.idx, b.x, b.y, b.count, b.cross_section) AS u(frame, idx, x, y, n, cs)
+                WHERE b.run_id = \(runID) AND b.track = \(id) AND b.last_frame >= \(lo) AND b.first_frame <= \(hi)
+                  AND u.frame BETWEEN \(lo) AND \(hi)
+                UNION ALL
+                SELECT fc.frame, (u.i - 1)::int, u.x, u.y, NULLIF(u.n, \(none))::int, u.cs
+                FROM frames f JOIN frame_columns fc ON fc.run_id = f.run_id AND fc.frame = f.id,
+                     unnest(fc.track, fc.x, fc.y, fc.count, fc.cross_section) WITH ORDINALITY AS u(t, x, y, n, cs, i)
+                WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.id BETWEEN \(lo) AND \(hi) AND u.t = \(id)
+                ORDER BY 1
                 """, logger) {
                 let (k, i, x, y, n, cs) = try row.decode((Int, Int, Int64, Int64, Int?, Double).self)
                 points.append(TrackObservation(frame: k, index: i, x: Double(x) * ps, y: Double(y) * ps, count: n,

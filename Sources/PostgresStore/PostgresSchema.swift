@@ -9,11 +9,11 @@ import TrajectoryStore
 ///
 /// Differences from SQLite, all invisible to readers:
 /// - `sessions` is SQLite's `runs` table (ids 1, 2, … per run); `runs` names the runs.
-/// - `columns` is keyed by (run_id, frame, idx) instead of a packed row id.
-/// - No `track_points` copy: a track's history is an index-only range of the covering index
-///   `columns_track` (run_id, track, frame) INCLUDE (idx, x, y, count, cross_section). The
-///   per-track aggregates `tracks` are kept as in SQLite: blocks of frames whose counts are final
-///   are added to them, and readers merge the pending frames' columns.
+/// - A frame's columns are one row of arrays in `frame_columns` (one insert per frame instead of
+///   one per column); the view `columns` decodes them to one row per (run_id, frame, idx).
+/// - `track_blocks` is SQLite's `track_points` copy as one row per track per block of frames
+///   whose counts are final (arrays in frame order), written with the per-track aggregates
+///   `tracks`; readers merge the pending frames' columns, as in SQLite.
 /// - Heights and cross-sections are stored as float8 multiples of the quantum (SQLite stores an
 ///   integer, or a REAL beyond the integer range; readers convert both to a double anyway).
 ///
@@ -29,6 +29,8 @@ enum PostgresSchema {
         ("v1-tables", tables),
         ("v1-indexes", indexes),
     ]
+
+    static let nullInteger = Int64.min
 
     static let tables = """
         CREATE TABLE runs (
@@ -113,25 +115,52 @@ enum PostgresSchema {
             holder text,
             PRIMARY KEY (run_id, id)
         );
-        CREATE TABLE columns (
+        -- A frame's columns as one row of arrays (element i = column i): one row per frame to insert,
+        -- 2·10⁵+ column rows/s. NULL elements are sentinels: the smallest int8 for integers, NaN for
+        -- sigma_height. The view `columns` below has one decoded row per column.
+        CREATE TABLE frame_columns (
             run_id int NOT NULL,
             frame bigint NOT NULL,
-            idx int NOT NULL,
-            track bigint,
-            x bigint NOT NULL,
-            y bigint NOT NULL,
-            sigma_x bigint,
-            sigma_y bigint,
-            width bigint,
-            height float8 NOT NULL,
-            sigma_height float8,
-            cross_section float8 NOT NULL,
-            count int,
-            crlb_x bigint,
-            crlb_y bigint,
-            raw_count int,
-            count_final boolean NOT NULL DEFAULT true,
-            PRIMARY KEY (run_id, frame, idx)
+            track int8[] NOT NULL,
+            x int8[] NOT NULL,
+            y int8[] NOT NULL,
+            sigma_x int8[] NOT NULL,
+            sigma_y int8[] NOT NULL,
+            width int8[] NOT NULL,
+            height float8[] NOT NULL,
+            sigma_height float8[] NOT NULL,
+            cross_section float8[] NOT NULL,
+            count int8[] NOT NULL,
+            crlb_x int8[] NOT NULL,
+            crlb_y int8[] NOT NULL,
+            raw_count int8[] NOT NULL,
+            count_final bool[] NOT NULL,
+            PRIMARY KEY (run_id, frame)
+        );
+        CREATE VIEW columns AS
+            SELECT fc.run_id, fc.frame, (u.i - 1)::int AS idx, NULLIF(u.track, \(nullInteger)) AS track, u.x, u.y,
+                   NULLIF(u.sx, \(nullInteger)) AS sigma_x, NULLIF(u.sy, \(nullInteger)) AS sigma_y,
+                   NULLIF(u.w, \(nullInteger)) AS width, u.h AS height, NULLIF(u.sh, 'NaN'::float8) AS sigma_height,
+                   u.cs AS cross_section, NULLIF(u.n, \(nullInteger))::int AS count, NULLIF(u.cx, \(nullInteger)) AS crlb_x,
+                   NULLIF(u.cy, \(nullInteger)) AS crlb_y, NULLIF(u.raw, \(nullInteger))::int AS raw_count, u.final AS count_final
+            FROM frame_columns fc,
+                 unnest(fc.track, fc.x, fc.y, fc.sigma_x, fc.sigma_y, fc.width, fc.height, fc.sigma_height, fc.cross_section,
+                        fc.count, fc.crlb_x, fc.crlb_y, fc.raw_count, fc.count_final)
+                 WITH ORDINALITY AS u(track, x, y, sx, sy, w, h, sh, cs, n, cx, cy, raw, final, i);
+        -- A track's indexed history in blocks (one row per track per block of frames whose counts
+        -- are final): a 5·10⁴-frame history is ~1,600 rows of one index range.
+        CREATE TABLE track_blocks (
+            run_id int NOT NULL,
+            track bigint NOT NULL,
+            first_frame bigint NOT NULL,
+            last_frame bigint NOT NULL,
+            frames int8[] NOT NULL,
+            idx int8[] NOT NULL,
+            x int8[] NOT NULL,
+            y int8[] NOT NULL,
+            count int8[] NOT NULL,
+            cross_section float8[] NOT NULL,
+            PRIMARY KEY (run_id, track, first_frame)
         );
         CREATE TABLE tracks (
             run_id int NOT NULL,
@@ -242,8 +271,6 @@ enum PostgresSchema {
         CREATE INDEX frames_failed ON frames (run_id, id) WHERE status = 'failed';
         CREATE INDEX frames_summary ON frames (run_id, id) INCLUDE (status, acquired_at, temperature, column_count,
             counted_columns, atoms, cross_section_sum, model_id);
-        CREATE INDEX columns_track ON columns (run_id, track, frame) INCLUDE (idx, x, y, count, cross_section)
-            WHERE track IS NOT NULL;
         CREATE INDEX events_frame ON events (run_id, frame);
         CREATE INDEX events_kind ON events (run_id, kind, frame);
         CREATE INDEX events_written_with ON events (run_id, written_with);
@@ -251,7 +278,7 @@ enum PostgresSchema {
         """
 
     /// The tables (for `spaceUsed` and the reader role's grants).
-    static let tableNames = ["runs", "sessions", "store_meta", "counting_models", "frames", "columns", "tracks", "events",
+    static let tableNames = ["runs", "sessions", "store_meta", "counting_models", "frames", "frame_columns", "columns", "track_blocks", "tracks", "events",
                              "facets", "particles", "resume_state", "file_keys", "in_progress", "daemon_heartbeat"]
 
     /// Brings the schema up to date on `connection`: creates `stemtrack_migrations` if needed, then,

@@ -124,8 +124,8 @@ final class FacilityTests: XCTestCase {
         XCTAssertEqual(Set(runs.map(\.status)), ["stopped"])
     }
 
-    /// PostgreSQL restarted (fast shutdown, then start) while a daemon is storing frames: the
-    /// daemon pauses, reconnects and goes on; every frame is stored once, the results equal a run
+    /// PostgreSQL stopped (fast shutdown) for about 2.5 s while a daemon is storing frames, then
+    /// started again: the daemon pauses, keeps the frame, reconnects and goes on; every frame is stored once, the results equal a run
     /// of the same frames without the restart.
     func testPostgresRestartUnderARunningDaemon() throws {
         guard let cluster = ProcessInfo.processInfo.environment["STEMTRACK_TEST_POSTGRES_DIR"] else {
@@ -137,18 +137,23 @@ final class FacilityTests: XCTestCase {
         let frameCount = 24
         let sim = try simulator(seed: 9, frames: frameCount)
         let daemon = try watch(dir, instrument: instrument, run: "live", log: root + "/watch.log")
-        defer { _ = daemon.stop() }
+        var down = false
+        let port = try XCTUnwrap(URLComponents(string: url)?.port)
+        defer {
+            _ = daemon.stop()
+            if down { try? Self.server(["start", cluster, String(port)]) }
+        }
         let c = try catalogue()
         for k in 0..<frameCount {
             try land(sim, k, in: dir)
             if k == 8 {
                 _ = daemon.wait(timeout: 30) { frames(c, instrument: instrument, run: "live").count >= 6 }
-                let restart = Process()
-                restart.executableURL = URL(fileURLWithPath: "/bin/bash")
-                restart.arguments = [Self.repository + "/deploy/postgres-test-server.sh", "restart", cluster]
-                try restart.run()
-                restart.waitUntilExit()
-                XCTAssertEqual(restart.terminationStatus, 0, "restarting PostgreSQL failed")
+                try Self.server(["stop", cluster])
+                down = true
+            }
+            if k == 14 {   // 6 frames (2.4 s) landed while the server was down
+                try Self.server(["start", cluster, String(port)])
+                down = false
             }
             Thread.sleep(forTimeInterval: 0.4)
         }
@@ -156,8 +161,8 @@ final class FacilityTests: XCTestCase {
         XCTAssertTrue(daemon.wait(timeout: 120) { frames(c2, instrument: instrument, run: "live").count >= frameCount },
                       "\(frames(c2, instrument: instrument, run: "live").count) of \(frameCount); \(daemon.stderr.suffix(3000))")
         XCTAssertEqual(daemon.stop(), 0)
-        XCTAssertTrue(daemon.stderr.contains("paused") || daemon.stderr.contains("retrying"),
-                      "the daemon never noticed the restart: \(daemon.stderr.suffix(2000))")
+        XCTAssertTrue(daemon.stderr.contains("paused") && daemon.stderr.contains("resumed"),
+                      "the daemon did not pause and resume: \(daemon.stderr.suffix(2000))")
         let live = frames(c2, instrument: instrument, run: "live")
         assertStoredOnce(live, files: frameCount, "after the restart")
 
@@ -172,15 +177,15 @@ final class FacilityTests: XCTestCase {
         }
     }
 
-    /// SIGKILL at random moments while frames of ~200 columns are stored: after each kill no frame
+    /// SIGKILL at random moments while frames of ~1,000 columns are stored: after each kill no frame
     /// is partial (each stored frame has exactly its column_count columns) and a restart goes on;
     /// at the end every frame is stored once.
     func testKilledMidFrameLeavesNothingPartial() throws {
         let dir = root + "/acq", instrument = "kill-\(tag)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let frameCount = 30
+        let frameCount = 40
         var s = SimulationSettings()
-        s.seed = 21; s.frameCount = frameCount; s.width = 160; s.height = 160; s.shape = .sphere(radius: 12)
+        s.seed = 21; s.frameCount = frameCount; s.width = 256; s.height = 256; s.shape = .sphere(radius: 22)
         let sim = try SeriesSimulator(s)
         for k in 0..<frameCount { try land(sim, k, in: dir) }
         let c = try catalogue()
@@ -189,7 +194,8 @@ final class FacilityTests: XCTestCase {
             let daemon = try watch(dir, instrument: instrument, run: "kill", log: root + "/kill\(attempt).log")
             let before = frames(c, instrument: instrument, run: "kill").count
             _ = daemon.wait(timeout: 60) { frames(c, instrument: instrument, run: "kill").count > before }
-            usleep(UInt32.random(in: 50_000...900_000, using: &rng))
+            usleep(UInt32.random(in: 100_000...1_500_000, using: &rng))
+            XCTAssertTrue(daemon.process.isRunning, "the daemon finished the backlog before the kill: make the frames heavier")
             _ = daemon.stop(SIGKILL)
             let reader = try c.reader(run: "kill", instrument: instrument)
             for f in try reader.frames() {
@@ -205,11 +211,22 @@ final class FacilityTests: XCTestCase {
 
     struct NoServer: Error {}
 
+    /// Runs `deploy/postgres-test-server.sh ARGS`.
+    static func server(_ arguments: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repository + "/deploy/postgres-test-server.sh"] + arguments
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "postgres-test-server.sh \(arguments.joined(separator: " ")) failed")
+    }
+
     // MARK: HTTP
 
     struct RunsListBody: Decodable { var runs: [RunSummary] }
     struct SummaryBody: Decodable { var summary: StoreSummary }
-    struct ColumnsBody: Decodable { struct C: Decodable { var x: Double }; var columns: [C] }
+    struct ColumnsBody: Decodable { struct C: Decodable { var x_px: Double }; var columns: [C] }
 
     static var repository: String {
         var dir = URL(fileURLWithPath: #filePath)
