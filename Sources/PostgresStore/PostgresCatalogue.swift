@@ -19,9 +19,9 @@ public final class PostgresCatalogue: RunCatalogue, @unchecked Sendable {
         try pool.with { c in _ = try c.run("SELECT 1", connector.logger) }
     }
 
+    /// The readers handed out share the pool, which closes its connections when the last of them goes.
     deinit {
         listener.stop()
-        pool.close()
     }
 
     public var location: StoreLocation { .postgres(url) }

@@ -458,6 +458,23 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
         }
     }
 
+    /// Bytes this run takes: for each table of the store, its `pg_total_relation_size` (heap,
+    /// indexes, TOAST) × this run's fraction of its rows (counted; a scan of each table).
+    public func spaceUsedByRun() throws -> Int {
+        try pool.snapshot { c in
+            var total = 0.0
+            for table in PostgresSchema.tableNames {
+                let key = table == "runs" ? "id" : "run_id"
+                let row = try c.run(PostgresQuery(unsafeSQL: """
+                    SELECT pg_total_relation_size('\(table)'), count(*), count(*) FILTER (WHERE \(key) = \(runID)) FROM \(table)
+                    """), logger)[0]
+                let (bytes, all, mine) = try row.decode((Int, Int, Int).self)
+                if all > 0 { total += Double(bytes) * Double(mine) / Double(all) }
+            }
+            return Int(total)
+        }
+    }
+
     // MARK: Helpers
 
     /// The run's quanta (1 when none stored yet; nil then if `orNil`).

@@ -12,6 +12,9 @@ import BenchSupport
 import Foundation
 import TrajectoryStore
 import StemCore
+#if canImport(PostgresStore)
+import PostgresStore
+#endif
 
 struct Arguments {
     var frames = 50_000
@@ -80,8 +83,37 @@ func group(_ n: Int) -> String {
 }
 
 var args = Arguments()
+// `--db postgres://…`: the same measurements on a PostgreSQL run (a new run per invocation),
+// through the store protocol; readers open a new catalogue (a cold connection) per repetition.
+let location = try StoreLocation(parsing: args.db)
+let postgresRun = RunKey(instrument: "bench", name: "store-bench-\(Int(Date().timeIntervalSince1970))")
+#if canImport(PostgresStore)
+let backends = PostgresBackend.backends
+#else
+let backends = StoreBackends.sqliteOnly
+#endif
+if location.isPostgres && args.reuse { fail("--reuse is for SQLite files") }
 let reusing = args.reuse && FileManager.default.fileExists(atPath: args.db)
-if !reusing { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
+if !reusing && !location.isPostgres {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) }
+}
+@MainActor func openWriter() throws -> any StoreWriting {
+    switch location {
+    case .sqlite(let path): return try FrameStore(path: path, options: .init(trackIndexBlock: args.block))
+    case .postgres(let url):
+        #if canImport(PostgresStore)
+        return try PostgresFrameStore(url: url, run: postgresRun, options: .init(trackIndexBlock: args.block))
+        #else
+        return try backends.openWriter(.postgres(url), run: postgresRun)
+        #endif
+    }
+}
+@MainActor func openReader() throws -> any StoreQuerying {
+    switch location {
+    case .sqlite(let path): return try StoreReader(path: path)
+    case .postgres: return try backends.openCatalogue(location).reader(run: postgresRun.name, instrument: postgresRun.instrument)
+    }
+}
 
 
 var writeSeconds = 0.0, wallSeconds = 0.0
@@ -93,7 +125,7 @@ if reusing {
 } else {
     log("stemtrack-store-bench: \(group(args.frames)) frames × \(group(args.columns)) columns → \(args.db)")
     var generator = StoreSeries(columns: args.columns, turnover: args.turnover, perColumnWidth: args.perColumnWidth)
-    let store = try FrameStore(path: args.db, options: .init(trackIndexBlock: args.block))
+    let store = try openWriter()
     let run = try store.beginSession(SessionRecord(softwareVersion: "bench", settings: #"{"frames":\#(args.frames)}"#))
     let wallStart = now()
     var lastReport = wallStart
@@ -117,7 +149,14 @@ if reusing {
     try store.checkpoint(truncate: true)
 }
 let rows = args.frames * args.columns
-let fileSize = (try FileManager.default.attributesOfItem(atPath: args.db)[.size] as? Int) ?? 0
+var fileSize = (try? FileManager.default.attributesOfItem(atPath: args.db)[.size] as? Int) ?? 0
+if location.isPostgres {
+    // The run's share of every table and index: each table's pg_total_relation_size (with its
+    // indexes) × this run's fraction of its rows.
+    #if canImport(PostgresStore)
+    if let reader = try openReader() as? PostgresReader { fileSize = try reader.spaceUsedByRun() }
+    #endif
+}
 
 // Latencies. Each repetition opens a fresh read-only connection (cold SQLite page cache; the
 // OS file cache is warm, as during an experiment) and runs each query twice: the first call
@@ -133,16 +172,16 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     return (v, now() - t)
 }
 for _ in 0..<args.repeats {
-    var reader = try StoreReader(path: args.db)
+    var reader = try openReader()
     let (points, c1) = try timed { try reader.track(0) }
     let (_, w1) = try timed { try reader.track(0) }
     historyPoints = points.count
     coldHistory.append(c1); warmHistory.append(w1)
-    reader = try StoreReader(path: args.db)
+    reader = try openReader()
     let (_, c2) = try timed { try reader.track(0, withTimes: true) }
     let (_, w2) = try timed { try reader.track(0, withTimes: true) }
     coldTimed.append(c2); warmTimed.append(w2)
-    reader = try StoreReader(path: args.db)
+    reader = try openReader()
     let (s1, c3) = try timed { try reader.summary(StoreFilter(frames: lo...hi)) }
     let (_, w3) = try timed { try reader.summary(StoreFilter(frames: lo...hi)) }
     summary = s1
@@ -162,7 +201,8 @@ print("""
     | column rows | \(group(rows)) | 5·10⁷ |
     | ingest rate, rows/s (time in `write`, one transaction per frame) | \(reusing ? "(reused file)" : group(Int(Double(rows) / writeSeconds))) | ≥ 200,000 |
     | ingest wall time incl. data generation | \(reusing ? "–" : String(format: "%.1f s", wallSeconds)) | |
-    | file size after WAL checkpoint | \(String(format: "%.1f MB", Double(fileSize) / 1e6)) | |
+    | store | \(location.isPostgres ? "PostgreSQL run \(postgresRun)" : "SQLite file") | |
+    | \(location.isPostgres ? "run's share of all tables and indexes" : "file size after WAL checkpoint") | \(String(format: "%.1f MB", Double(fileSize) / 1e6)) | |
     | bytes per column row (whole file, all tables and indexes) | \(String(format: "%.1f", Double(fileSize) / Double(rows))) | ≤ 120 |
     | track history, \(group(historyPoints)) points (frame, idx, x, y, count, cross-section): cold connection / warm, median of \(args.repeats) | \(latency(coldHistory, warmHistory)) | ≤ 20 ms |
     | the same with each frame's acquisition time | \(latency(coldTimed, warmTimed)) | |
@@ -173,7 +213,7 @@ print("""
 if args.breakdown {
     // Space per table and index (SQLite's dbstat virtual table, when the library has it).
     let t = now()
-    if let sizes = try? StoreReader(path: args.db).spaceUsed() {
+    if let sizes = try? openReader().spaceUsed() {
         print("| table or index | MB | bytes per column row |\n|---|---|---|")
         for (name, bytes) in sizes.sorted(by: { $0.value > $1.value }) where bytes > 0 {
             print("| \(name) | \(String(format: "%.1f", Double(bytes) / 1e6)) | \(String(format: "%.1f", Double(bytes) / Double(rows))) |")
@@ -183,4 +223,4 @@ if args.breakdown {
         log("  (no dbstat in this SQLite: no breakdown)")
     }
 }
-if !args.keep { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
+if !args.keep && !location.isPostgres { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) } }
