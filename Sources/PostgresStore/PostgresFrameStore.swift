@@ -463,23 +463,26 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     /// the per-track aggregates.
     private func indexPendingTracks(_ c: PostgresConnection) throws {
         let none = Self.nullInteger
+        // One pass over the pending final frames' arrays (only the five a track needs): the track
+        // blocks and the aggregates from the same rows.
         _ = try c.run("""
-            INSERT INTO track_blocks (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
-            SELECT \(runID), c.track, min(c.frame), max(c.frame), array_agg(c.frame ORDER BY c.frame),
-                   array_agg(c.idx::int8 ORDER BY c.frame), array_agg(c.x ORDER BY c.frame), array_agg(c.y ORDER BY c.frame),
-                   array_agg(coalesce(c.count::int8, \(none)) ORDER BY c.frame), array_agg(c.cross_section ORDER BY c.frame)
-            FROM frames f JOIN columns c ON c.run_id = f.run_id AND c.frame = f.id
-            WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0 AND c.track IS NOT NULL
-            GROUP BY c.track
-            """, logger)
-        _ = try c.run("""
+            WITH p AS (
+                SELECT fc.frame, u.track, (u.i - 1) AS idx, u.x, u.y, NULLIF(u.n, \(none)) AS n, u.cs
+                FROM frames f JOIN frame_columns fc ON fc.run_id = f.run_id AND fc.frame = f.id,
+                     unnest(fc.track, fc.x, fc.y, fc.count, fc.cross_section) WITH ORDINALITY AS u(track, x, y, n, cs, i)
+                WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0 AND u.track <> \(none)
+            ), blocks AS (
+                INSERT INTO track_blocks (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
+                SELECT \(runID), track, min(frame), max(frame), array_agg(frame ORDER BY frame), array_agg(idx ORDER BY frame),
+                       array_agg(x ORDER BY frame), array_agg(y ORDER BY frame),
+                       array_agg(coalesce(n, \(none)) ORDER BY frame), array_agg(cs ORDER BY frame)
+                FROM p GROUP BY track
+            )
             INSERT INTO tracks AS t (run_id, id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
                                      min_count, max_count, sum_cross_section)
-            SELECT \(runID), c.track, min(c.frame), max(c.frame), count(*), sum(c.x)::bigint, sum(c.y)::bigint, count(c.count),
-                   sum(c.count), min(c.count), max(c.count), sum(c.cross_section)
-            FROM frames f JOIN columns c ON c.run_id = f.run_id AND c.frame = f.id
-            WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0 AND c.track IS NOT NULL
-            GROUP BY c.track
+            SELECT \(runID), track, min(frame), max(frame), count(*), sum(x)::bigint, sum(y)::bigint, count(n),
+                   sum(n), min(n), max(n), sum(cs)
+            FROM p GROUP BY track
             ON CONFLICT (run_id, id) DO UPDATE SET
                 first_frame = least(t.first_frame, excluded.first_frame),
                 last_frame = greatest(t.last_frame, excluded.last_frame),

@@ -117,24 +117,24 @@ enum PostgresSchema {
         );
         -- A frame's columns as one row of arrays (element i = column i): one row per frame to insert,
         -- 2·10⁵+ column rows/s. NULL elements are sentinels: the smallest int8 for integers, NaN for
-        -- sigma_height. The view `columns` below has one decoded row per column.
+        -- sigma_height. The view `columns` below has one decoded row per column. lz4: fast to compress.
         CREATE TABLE frame_columns (
             run_id int NOT NULL,
             frame bigint NOT NULL,
-            track int8[] NOT NULL,
-            x int8[] NOT NULL,
-            y int8[] NOT NULL,
-            sigma_x int8[] NOT NULL,
-            sigma_y int8[] NOT NULL,
-            width int8[] NOT NULL,
-            height float8[] NOT NULL,
-            sigma_height float8[] NOT NULL,
-            cross_section float8[] NOT NULL,
-            count int8[] NOT NULL,
-            crlb_x int8[] NOT NULL,
-            crlb_y int8[] NOT NULL,
-            raw_count int8[] NOT NULL,
-            count_final bool[] NOT NULL,
+            track int8[] COMPRESSION lz4 NOT NULL,
+            x int8[] COMPRESSION lz4 NOT NULL,
+            y int8[] COMPRESSION lz4 NOT NULL,
+            sigma_x int8[] COMPRESSION lz4 NOT NULL,
+            sigma_y int8[] COMPRESSION lz4 NOT NULL,
+            width int8[] COMPRESSION lz4 NOT NULL,
+            height float8[] COMPRESSION lz4 NOT NULL,
+            sigma_height float8[] COMPRESSION lz4 NOT NULL,
+            cross_section float8[] COMPRESSION lz4 NOT NULL,
+            count int8[] COMPRESSION lz4 NOT NULL,
+            crlb_x int8[] COMPRESSION lz4 NOT NULL,
+            crlb_y int8[] COMPRESSION lz4 NOT NULL,
+            raw_count int8[] COMPRESSION lz4 NOT NULL,
+            count_final bool[] COMPRESSION lz4 NOT NULL,
             PRIMARY KEY (run_id, frame)
         );
         CREATE VIEW columns AS
@@ -154,12 +154,12 @@ enum PostgresSchema {
             track bigint NOT NULL,
             first_frame bigint NOT NULL,
             last_frame bigint NOT NULL,
-            frames int8[] NOT NULL,
-            idx int8[] NOT NULL,
-            x int8[] NOT NULL,
-            y int8[] NOT NULL,
-            count int8[] NOT NULL,
-            cross_section float8[] NOT NULL,
+            frames int8[] COMPRESSION lz4 NOT NULL,
+            idx int8[] COMPRESSION lz4 NOT NULL,
+            x int8[] COMPRESSION lz4 NOT NULL,
+            y int8[] COMPRESSION lz4 NOT NULL,
+            count int8[] COMPRESSION lz4 NOT NULL,
+            cross_section float8[] COMPRESSION lz4 NOT NULL,
             PRIMARY KEY (run_id, track, first_frame)
         );
         CREATE TABLE tracks (
