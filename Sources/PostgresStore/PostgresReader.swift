@@ -225,12 +225,21 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             let none = PostgresSchema.nullInteger
             // The indexed frames from the track's blocks (one index range), then the pending frames'
             // columns (at most a block and the smoothing lag), as SQLite's reader merges them.
+            // Blocks come as arrays (about 1,600 rows for 5·10⁴ frames; decoding arrays is much cheaper
+            // than decoding one row per observation).
             for row in try c.run("""
-                SELECT u.frame, u.idx::int, u.x, u.y, NULLIF(u.n, \(none))::int, u.cs
-                FROM track_blocks b, unnest(b.frames, b.idx, b.x, b.y, b.count, b.cross_section) AS u(frame, idx, x, y, n, cs)
-                WHERE b.run_id = \(runID) AND b.track = \(id) AND b.last_frame >= \(lo) AND b.first_frame <= \(hi)
-                  AND u.frame BETWEEN \(lo) AND \(hi)
-                UNION ALL
+                SELECT frames, idx, x, y, count, cross_section FROM track_blocks
+                WHERE run_id = \(runID) AND track = \(id) AND last_frame >= \(lo) AND first_frame <= \(hi)
+                ORDER BY first_frame
+                """, logger) {
+                let (ks, ix, xs, ys, ns, css) = try row.decode(([Int64], [Int64], [Int64], [Int64], [Int64], [Double]).self)
+                for j in ks.indices where ks[j] >= Int64(lo) && ks[j] <= Int64(hi) {
+                    points.append(TrackObservation(frame: Int(ks[j]), index: Int(ix[j]), x: Double(xs[j]) * ps, y: Double(ys[j]) * ps,
+                                                   count: ns[j] == none ? nil : Int(ns[j]),
+                                                   crossSection: css[j] * q.crossSectionQuantum))
+                }
+            }
+            for row in try c.run("""
                 SELECT fc.frame, (u.i - 1)::int, u.x, u.y, NULLIF(u.n, \(none))::int, u.cs
                 FROM frames f JOIN frame_columns fc ON fc.run_id = f.run_id AND fc.frame = f.id,
                      unnest(fc.track, fc.x, fc.y, fc.count, fc.cross_section) WITH ORDINALITY AS u(t, x, y, n, cs, i)
@@ -240,6 +249,10 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
                 let (k, i, x, y, n, cs) = try row.decode((Int, Int, Int64, Int64, Int?, Double).self)
                 points.append(TrackObservation(frame: k, index: i, x: Double(x) * ps, y: Double(y) * ps, count: n,
                                                crossSection: cs * q.crossSectionQuantum))
+            }
+            // Pending frames can precede indexed ones (frames written out of order): frame order.
+            if zip(points, points.dropFirst()).contains(where: { $0.frame > $1.frame }) {
+                points.sort { $0.frame < $1.frame }
             }
             if withTimes, let first = points.first?.frame, let last = points.last?.frame {
                 var times = [Double?](repeating: nil, count: last - first + 1)
