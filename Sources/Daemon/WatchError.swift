@@ -9,6 +9,8 @@ public enum WatchError: Error, CustomStringConvertible, Equatable {
     case notAStore(String)
     /// A setting cannot be used (e.g. an unreadable temperature log or crystal).
     case configuration(String)
+    /// The store failed in a way that is neither the data's nor the machine's (an unexpected database error).
+    case store(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum WatchError: Error, CustomStringConvertible, Equatable {
                 + "put the database on a local disk (--db /var/lib/stemtrack/NAME.sqlite, or 'database' in the configuration)"
         case .notAStore(let p):
             return "\(p): not a stemtrack store; give another --db"
+        case .store(let m): return m
         case .configuration(let m):
             return m
         }
@@ -30,7 +33,7 @@ public enum WatchError: Error, CustomStringConvertible, Equatable {
     public var isConfigurationError: Bool {
         switch self {
         case .networkDatabase, .notAStore, .storeInUse, .configuration: return true
-        case .cannotLock: return false
+        case .cannotLock, .store: return false
         }
     }
 }

@@ -177,6 +177,8 @@ struct FrameLoop {
                 delay = min(30, delay * 2)
             } catch let error as StoreError {
                 throw WatchError.configuration(error.description)
+            } catch {
+                throw WatchError.store("\(path): \(backends.describe(error))")
             }
         }
         let (store, resume, runID, known) = started!

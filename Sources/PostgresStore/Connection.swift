@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import TrajectoryStore
 
@@ -102,15 +103,39 @@ final class IDCounter: @unchecked Sendable {
 }
 
 extension PostgresConnection {
-    /// Runs `query` and waits for all its rows.
+    /// Seconds one statement may take before its connection is given up (closed: the caller sees a
+    /// lost connection, an environmental error, and reconnects). Far above any statement's time
+    /// (the largest, a block's track index, takes ~50 ms); it turns a reply that never comes into a
+    /// retry instead of a hang.
+    static let statementTimeout: Int64 = 60
+
+    /// Runs `query` and waits for all its rows (at most ``statementTimeout`` seconds).
     @discardableResult
     func run(_ query: PostgresQuery, _ logger: Logger) throws -> [PostgresRow] {
-        try self.query(query, logger: logger).wait().rows
+        try bounded(self.query(query, logger: logger)).rows
     }
 
     /// Runs one statement without parameters.
     func simple(_ sql: String) throws {
-        _ = try query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "stemtrack.postgres")).wait()
+        _ = try bounded(query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "stemtrack.postgres")))
+    }
+
+    /// Waits for `future`, closing the connection when no answer came within ``statementTimeout``.
+    private func bounded<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let loop = future.eventLoop
+        let promise = loop.makePromise(of: T.self)
+        let done = NIOLockedValueBox(false)
+        let timer = loop.scheduleTask(in: .seconds(Self.statementTimeout)) {
+            guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
+            promise.fail(PostgresStoreError.statementTimedOut(seconds: Self.statementTimeout))
+            self.close().whenComplete { _ in }
+        }
+        future.whenComplete { result in
+            guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        return try promise.futureResult.wait()
     }
 
     /// Runs a script of statements each ending in `;` at the end of a line (none inside a statement).

@@ -18,12 +18,15 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case ambiguousRun(String, instruments: [String])
     /// The database has no runs yet (nothing to read).
     case noRuns
+    /// No answer to a statement within this many seconds: the connection was closed.
+    case statementTimedOut(seconds: Int64)
 
     public var description: String {
         switch self {
         case .ambiguousRun(let name, let instruments):
             "run '\(name)' exists on several instruments (\(instruments.joined(separator: ", "))): say which one"
         case .noRuns: "the database has no runs yet"
+        case .statementTimedOut(let t): "PostgreSQL did not answer within \(t) s; the connection was closed and is reopened"
         }
     }
 }
@@ -48,6 +51,7 @@ enum PostgresErrors {
 
     /// The connection itself failed or was lost (as opposed to a query the server refused).
     static func isConnectionLoss(_ error: any Error) -> Bool {
+        if case PostgresStoreError.statementTimedOut = error { return true }
         if let e = error as? PostgresConnectError { return isEnvironmental(e.underlying) || isConnectionLoss(e.underlying) }
         if let e = error as? PSQLError {
             switch e.code {
@@ -80,6 +84,7 @@ enum PostgresErrors {
     /// restarting, out of resources, the connection broke or timed out (also a serialization
     /// failure or deadlock, which the next attempt does not meet).
     static func isEnvironmental(_ error: any Error) -> Bool {
+        if case PostgresStoreError.statementTimedOut = error { return true }
         if let e = error as? PostgresConnectError {
             // Authentication, a missing database or a TLS misconfiguration do not mend themselves.
             if let state = sqlState(e.underlying) { return isServerUnavailable(state) }

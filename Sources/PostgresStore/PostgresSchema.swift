@@ -285,15 +285,21 @@ enum PostgresSchema {
     /// under the migration lock, applies the migrations not yet recorded; finally (when the user
     /// may) creates the read-only role `stemtrack_reader` and grants it SELECT on every table.
     static func migrate(_ connection: PostgresConnection, logger: Logger) throws {
-        try connection.simple("""
-            CREATE TABLE IF NOT EXISTS stemtrack_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
-            """)
-        let applied = Set(try connection.run("SELECT name FROM stemtrack_migrations", logger).map { try Cells($0)(0, as: String.self) })
-        if migrations.allSatisfy({ applied.contains($0.name) }) { return }
+        // Fast path: everything applied (no lock). Otherwise all of it, including creating the
+        // migrations table (concurrent CREATE TABLE IF NOT EXISTS can fail on pg_type's unique
+        // index), under the migration lock: several daemons starting on a new database migrate once.
+        let exists = try connection.run("SELECT to_regclass('stemtrack_migrations') IS NOT NULL", logger)
+        if try exists.first.map({ try Cells($0)(0, as: Bool.self) }) == true {
+            let applied = Set(try connection.run("SELECT name FROM stemtrack_migrations", logger).map { try Cells($0)(0, as: String.self) })
+            if migrations.allSatisfy({ applied.contains($0.name) }) { return }
+        }
         try connection.simple("BEGIN")
         do {
             _ = try connection.run("SELECT pg_advisory_xact_lock(\(lockClass), 0)", logger)
-            // Read again under the lock: another process may have migrated meanwhile.
+            try connection.simple("""
+                CREATE TABLE IF NOT EXISTS stemtrack_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                """)
+            // Read under the lock: another process may have migrated meanwhile.
             let done = Set(try connection.run("SELECT name FROM stemtrack_migrations", logger).map { try Cells($0)(0, as: String.self) })
             for m in migrations where !done.contains(m.name) {
                 try connection.script(m.sql + "\n")
