@@ -282,21 +282,13 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
                 guard let a: Int = try row(0), let z: Int = try row(1) else { return [] }
                 span = a...z
             }
-            struct Acc { var first: Int, last: Int, n: Int, sx: Int64, sy: Int64, counted: Int, sc: Int64?, minC: Int64?, maxC: Int64?, scs: Double }
-            func merge(_ a: inout Acc, _ b: Acc) {
-                a.first = min(a.first, b.first); a.last = max(a.last, b.last); a.n += b.n; a.sx += b.sx; a.sy += b.sy
-                a.counted += b.counted
-                a.sc = a.sc.map { $0 + (b.sc ?? 0) } ?? b.sc
-                a.minC = [a.minC, b.minC].compactMap { $0 }.min(); a.maxC = [a.maxC, b.maxC].compactMap { $0 }.max()
-                a.scs += b.scs
-            }
-            func read(_ row: PostgresRow) throws -> (Int, Acc) {
+            func read(_ row: PostgresRow) throws -> (Int, TrackAggregate) {
                 let (id, first, last, n, sx, sy, counted, sc, minC, maxC, scs) = try row.decode(
                     (Int, Int, Int, Int, Int64, Int64, Int, Int64?, Int64?, Int64?, Double).self)
-                return (id, Acc(first: first, last: last, n: n, sx: sx, sy: sy, counted: counted, sc: sc, minC: minC,
-                                maxC: maxC, scs: scs))
+                return (id, TrackAggregate(first: first, last: last, n: n, sx: sx, sy: sy, counted: counted, sc: sc, minC: minC,
+                                           maxC: maxC, scs: scs))
             }
-            var pending: [Int: Acc] = [:]
+            var pending: [Int: TrackAggregate] = [:]
             for row in try c.run("""
                 SELECT c.track, min(c.frame), max(c.frame), count(*), sum(c.x)::int8, sum(c.y)::int8, count(c.count),
                        sum(c.count)::int8, min(c.count)::int8, max(c.count)::int8, sum(c.cross_section)::float8
@@ -307,25 +299,7 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
                 let (id, a) = try read(row)
                 pending[id] = a
             }
-            var out: [TrackRecord] = []
-            let limit = filter.limit ?? Int.max
-            func emit(_ id: Int, _ a: Acc) -> Bool {
-                if let t = filter.track, t != id { return true }
-                if let after = filter.afterTrack, id <= after { return true }
-                if let r = span, a.last < r.lowerBound || a.first > r.upperBound { return true }
-                if let m = filter.minObservations, a.n < m { return true }
-                let mx = Double(a.sx) / Double(a.n) / StoreSchema.positionScale
-                let my = Double(a.sy) / Double(a.n) / StoreSchema.positionScale
-                if let r = filter.region, !r.contains(x: mx, y: my) { return true }
-                out.append(TrackRecord(id: id, firstFrame: a.first, lastFrame: a.last, observations: a.n, meanX: mx, meanY: my,
-                                       countedObservations: a.counted,
-                                       meanCount: a.counted > 0 ? a.sc.map { Double($0) / Double(a.counted) } : nil,
-                                       minCount: a.minC.map(Int.init), maxCount: a.maxC.map(Int.init),
-                                       meanCrossSection: a.scs / Double(a.n) * q.crossSectionQuantum))
-                return out.count < limit
-            }
-            var pendingIDs = pending.keys.sorted()[...]
-            var more = true
+            var page = TrackPage(filter: filter, span: span, crossSectionQuantum: q.crossSectionQuantum, pending: pending)
             var b = QueryBuilder()
             b.sql = """
                 SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count, min_count, max_count,
@@ -337,16 +311,11 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             }
             // Rows are read in chunks by the id order, so that a limited page does not read every track.
             for row in try c.run(b.query, logger) {
-                guard more else { break }
-                var (id, a) = try read(row)
-                while more, let p = pendingIDs.first, p < id {
-                    more = emit(p, pending[p]!); pendingIDs.removeFirst()
-                }
-                if let p = pending[id] { merge(&a, p); pendingIDs.removeAll { $0 == id } }
-                if more { more = emit(id, a) }
+                guard page.wantsMore else { break }
+                let (id, a) = try read(row)
+                page.add(id, a)
             }
-            while more, let p = pendingIDs.first { more = emit(p, pending[p]!); pendingIDs.removeFirst() }
-            return out
+            return page.finish()
         }
     }
 

@@ -329,59 +329,29 @@ public final class StoreReader: StoreQuerying {
                 guard let a: Int = row?[0], let b: Int = row?[1] else { return [] }
                 span = a...b
             }
-            struct Acc { var first: Int, last: Int, n: Int, sx: Int64, sy: Int64, counted: Int, sc: Int64?, minC: Int64?, maxC: Int64?, scs: Double }
-            func merge(_ a: inout Acc, _ b: Acc) {
-                a.first = min(a.first, b.first); a.last = max(a.last, b.last); a.n += b.n; a.sx += b.sx; a.sy += b.sy
-                a.counted += b.counted
-                a.sc = a.sc.map { $0 + (b.sc ?? 0) } ?? b.sc
-                a.minC = [a.minC, b.minC].compactMap { $0 }.min(); a.maxC = [a.maxC, b.maxC].compactMap { $0 }.max()
-                a.scs += b.scs
-            }
-            func read(_ s: SQLiteStatement) -> (Int, Acc) {
+            func read(_ s: SQLiteStatement) -> (Int, TrackAggregate) {
                 (Int(sqlite3_column_int64(s, 0)),
-                 Acc(first: Int(sqlite3_column_int64(s, 1)), last: Int(sqlite3_column_int64(s, 2)), n: Int(sqlite3_column_int64(s, 3)),
-                     sx: sqlite3_column_int64(s, 4), sy: sqlite3_column_int64(s, 5), counted: Int(sqlite3_column_int64(s, 6)),
-                     sc: Self.int(s, 7), minC: Self.int(s, 8), maxC: Self.int(s, 9), scs: sqlite3_column_double(s, 10)))
+                 TrackAggregate(first: Int(sqlite3_column_int64(s, 1)), last: Int(sqlite3_column_int64(s, 2)),
+                                n: Int(sqlite3_column_int64(s, 3)), sx: sqlite3_column_int64(s, 4), sy: sqlite3_column_int64(s, 5),
+                                counted: Int(sqlite3_column_int64(s, 6)), sc: Self.int(s, 7), minC: Self.int(s, 8),
+                                maxC: Self.int(s, 9), scs: sqlite3_column_double(s, 10)))
             }
-            var pending: [Int: Acc] = [:]
+            var pending: [Int: TrackAggregate] = [:]
             try Self.eachRow(db, """
                 SELECT c.track, min(c.id >> 14), max(c.id >> 14), count(*), sum(c.x), sum(c.y), count(c.count),
                        sum(c.count), min(c.count), max(c.count), total(c.cross_section)
                 \(FrameStore.pendingSource) GROUP BY c.track
                 """, []) { s in let (id, a) = read(s); pending[id] = a }
-            var out: [TrackRecord] = []
-            let limit = filter.limit ?? Int.max
-            func emit(_ id: Int, _ a: Acc) -> Bool {
-                if let t = filter.track, t != id { return true }
-                if let after = filter.afterTrack, id <= after { return true }
-                if let r = span, a.last < r.lowerBound || a.first > r.upperBound { return true }
-                if let m = filter.minObservations, a.n < m { return true }
-                let mx = Double(a.sx) / Double(a.n) / StoreSchema.positionScale
-                let my = Double(a.sy) / Double(a.n) / StoreSchema.positionScale
-                if let r = filter.region, !r.contains(x: mx, y: my) { return true }
-                out.append(TrackRecord(id: id, firstFrame: a.first, lastFrame: a.last, observations: a.n, meanX: mx, meanY: my,
-                                       countedObservations: a.counted,
-                                       meanCount: a.counted > 0 ? a.sc.map { Double($0) / Double(a.counted) } : nil,
-                                       minCount: a.minC.map(Int.init), maxCount: a.maxC.map(Int.init),
-                                       meanCrossSection: a.scs / Double(a.n) * q.crossSectionQuantum))
-                return out.count < limit
-            }
-            var pendingIDs = pending.keys.sorted()[...]
-            var more = true
+            var page = TrackPage(filter: filter, span: span, crossSectionQuantum: q.crossSectionQuantum, pending: pending)
             let columns = "SELECT id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count, min_count, max_count, sum_cross_section FROM tracks"
             let sql = filter.track != nil ? columns + " WHERE id = ?" : columns + " WHERE id > ? ORDER BY id"
             let trackArguments = filter.track.map { [Int64($0)] } ?? [filter.afterTrack.map { Int64($0) } ?? Int64.min]
             try Self.eachRow(db, sql, trackArguments) { s in
-                guard more else { return }
-                var (id, a) = read(s)
-                while more, let p = pendingIDs.first, p < id {
-                    more = emit(p, pending[p]!); pendingIDs.removeFirst()
-                }
-                if let p = pending[id] { merge(&a, p); pendingIDs.removeAll { $0 == id } }
-                if more { more = emit(id, a) }
+                guard page.wantsMore else { return }
+                let (id, a) = read(s)
+                page.add(id, a)
             }
-            while more, let p = pendingIDs.first { more = emit(p, pending[p]!); pendingIDs.removeFirst() }
-            return out
+            return page.finish()
         }
     }
 
