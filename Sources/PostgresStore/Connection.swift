@@ -120,19 +120,40 @@ extension PostgresConnection {
         _ = try bounded(query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "stemtrack.postgres")))
     }
 
-    /// Waits for `future`, closing the connection when no answer came within ``statementTimeout``.
-    private func bounded<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    /// Sends `query` without waiting for its answer (a connection runs its queries in the order
+    /// sent); ``Pipeline/settle()`` waits for it later. For statements whose answer the caller does
+    /// not need before sending the next one: it saves a wake-up of the waiting thread per statement.
+    func send(_ query: PostgresQuery, _ logger: Logger, into pipeline: inout Pipeline) {
+        pipeline.pending.append(self.query(query, logger: logger).map { _ in () })
+    }
+
+    /// Waits for `future`: fails when no answer came within ``statementTimeout`` (closing the
+    /// connection) or when the connection closed under it.
+    func bounded<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         let loop = future.eventLoop
         let promise = loop.makePromise(of: T.self)
         let done = NIOLockedValueBox(false)
-        let timer = loop.scheduleTask(in: .seconds(Self.statementTimeout)) {
+        let started = NIODeadline.now()
+        // Checked four times a second: the time limit, and whether the connection closed under a
+        // statement still unanswered. (postgres-nio writes a query to its channel without a
+        // promise for the write: a query sent on a channel that has just closed, because the server
+        // terminated the backend, is never answered. A closed connection answers nothing more;
+        // answers that arrived before the close were delivered first, as reads precede the close.)
+        let watch = loop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { task in
+            let timedOut = NIODeadline.now() - started >= .seconds(Self.statementTimeout)
+            guard timedOut || self.isClosed else { return }
+            task.cancel()
             guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
-            promise.fail(PostgresStoreError.statementTimedOut(seconds: Self.statementTimeout))
-            self.close().whenComplete { _ in }
+            if timedOut {
+                promise.fail(PostgresStoreError.statementTimedOut(seconds: Self.statementTimeout))
+                self.close().whenComplete { _ in }
+            } else {
+                promise.fail(PostgresStoreError.connectionClosed)
+            }
         }
         future.whenComplete { result in
             guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
-            timer.cancel()
+            watch.cancel()
             promise.completeWith(result)
         }
         return try promise.futureResult.wait()
@@ -144,6 +165,24 @@ extension PostgresConnection {
             let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty { try simple(text) }
         }
+    }
+}
+
+/// Statements sent on one connection whose answers are still to be collected.
+struct Pipeline {
+    fileprivate(set) var pending: [EventLoopFuture<Void>] = []
+    let connection: PostgresConnection
+    init(_ connection: PostgresConnection) { self.connection = connection }
+
+    /// Waits for every statement sent, in order, and throws the first failure (later statements
+    /// of a failed transaction fail only because it aborted).
+    mutating func settle() throws {
+        defer { pending = [] }
+        var first: (any Error)?
+        for f in pending {
+            do { try connection.bounded(f) } catch { if first == nil { first = error } }
+        }
+        if let first { throw first }
     }
 }
 
@@ -218,10 +257,14 @@ final class ConnectionPool: @unchecked Sendable {
     /// Runs `body` in a read-only repeatable-read transaction: every query sees one snapshot.
     func snapshot<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try with { c in
-            try c.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            // BEGIN and COMMIT go without a wait of their own (collected with the COMMIT): the body
+            // only reads, so nothing is lost if BEGIN failed, and the failure is still reported.
+            var p = Pipeline(c)
+            c.send(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), logger, into: &p)
             do {
                 let value = try body(c)
-                try c.simple("COMMIT")
+                c.send(PostgresQuery(unsafeSQL: "COMMIT"), logger, into: &p)
+                try p.settle()
                 return value
             } catch {
                 if !c.isClosed { try? c.simple("ROLLBACK") }

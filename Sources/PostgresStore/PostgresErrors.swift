@@ -20,6 +20,11 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case noRuns
     /// No answer to a statement within this many seconds: the connection was closed.
     case statementTimedOut(seconds: Int64)
+    /// The connection closed while a statement waited for its answer (postgres-nio leaves a query
+    /// sent on a channel that has just closed without an answer; the store fails it instead).
+    case connectionClosed
+    /// An array cell the store wrote could not be read back (a damaged or foreign table).
+    case malformedArray(String)
 
     public var description: String {
         switch self {
@@ -27,6 +32,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
             "run '\(name)' exists on several instruments (\(instruments.joined(separator: ", "))): say which one"
         case .noRuns: "the database has no runs yet"
         case .statementTimedOut(let t): "PostgreSQL did not answer within \(t) s; the connection was closed and is reopened"
+        case .connectionClosed: "the connection to PostgreSQL closed before the statement was answered; it is reopened"
+        case .malformedArray(let why): "an array in the database is not what this store writes (\(why))"
         }
     }
 }
@@ -52,6 +59,7 @@ enum PostgresErrors {
     /// The connection itself failed or was lost (as opposed to a query the server refused).
     static func isConnectionLoss(_ error: any Error) -> Bool {
         if case PostgresStoreError.statementTimedOut = error { return true }
+        if case PostgresStoreError.connectionClosed = error { return true }
         if let e = error as? PostgresConnectError { return isEnvironmental(e.underlying) || isConnectionLoss(e.underlying) }
         if let e = error as? PSQLError {
             switch e.code {
@@ -85,6 +93,7 @@ enum PostgresErrors {
     /// failure or deadlock, which the next attempt does not meet).
     static func isEnvironmental(_ error: any Error) -> Bool {
         if case PostgresStoreError.statementTimedOut = error { return true }
+        if case PostgresStoreError.connectionClosed = error { return true }
         if let e = error as? PostgresConnectError {
             // Authentication, a missing database or a TLS misconfiguration do not mend themselves.
             if let state = sqlState(e.underlying) { return isServerUnavailable(state) }

@@ -226,13 +226,19 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             // The indexed frames from the track's blocks (one index range), then the pending frames'
             // columns (at most a block and the smoothing lag), as SQLite's reader merges them.
             // Blocks come as arrays (about 1,600 rows for 5·10⁴ frames; decoding arrays is much cheaper
-            // than decoding one row per observation).
+            // than decoding one row per observation), read straight from their wire format.
             for row in try c.run("""
                 SELECT frames, idx, x, y, count, cross_section FROM track_blocks
                 WHERE run_id = \(runID) AND track = \(id) AND last_frame >= \(lo) AND first_frame <= \(hi)
                 ORDER BY first_frame
                 """, logger) {
-                let (ks, ix, xs, ys, ns, css) = try row.decode(([Int64], [Int64], [Int64], [Int64], [Int64], [Double]).self)
+                let cells = try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
+                let ks = try BinaryArray.int64s(cells.0), ix = try BinaryArray.int64s(cells.1)
+                let xs = try BinaryArray.int64s(cells.2), ys = try BinaryArray.int64s(cells.3)
+                let ns = try BinaryArray.int64s(cells.4), css = try BinaryArray.doubles(cells.5)
+                guard [ix.count, xs.count, ys.count, ns.count, css.count].allSatisfy({ $0 == ks.count }) else {
+                    throw PostgresStoreError.malformedArray("a track block of track \(id) with arrays of different lengths")
+                }
                 for j in ks.indices where ks[j] >= Int64(lo) && ks[j] <= Int64(hi) {
                     points.append(TrackObservation(frame: Int(ks[j]), index: Int(ix[j]), x: Double(xs[j]) * ps, y: Double(ys[j]) * ps,
                                                    count: ns[j] == none ? nil : Int(ns[j]),

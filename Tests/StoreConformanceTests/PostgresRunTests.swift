@@ -125,6 +125,9 @@ final class PostgresRunTests: XCTestCase {
         XCTAssertThrowsError(try store.write(series.result(2), run: s.id!)) { error in
             XCTAssertTrue(store.isEnvironmental(error), "\(error) should be environmental")
             XCTAssertFalse(store.describe(error).isEmpty)
+            // A statement sent just as the server closed the connection is failed by the close, not
+            // left to the 60-s statement limit (postgres-nio never answers it).
+            if case PostgresStoreError.statementTimedOut = error { XCTFail("the write waited for the statement limit") }
         }
         XCTAssertNil(try store.reader.frame(2))
         XCTAssertEqual(try store.reader.columns(frame: 2), [])

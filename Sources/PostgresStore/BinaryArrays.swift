@@ -1,0 +1,73 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// Fast decoding of one-dimensional PostgreSQL arrays from their binary wire format.
+///
+/// postgres-nio decodes an array element by element through its generic decoder (about 50 ns per
+/// element); a 50,000-point track history is 300,000 elements. The wire format is simple — a
+/// header (`ndim`, `has_nulls`, element type, then `size` and `lower bound` per dimension) and,
+/// per element, a 4-byte length (-1 for NULL) and the big-endian value — so the store reads the
+/// cell as raw bytes and walks it once. Only the element types the store writes are accepted
+/// (`int8`, `float8`, `bool`), without NULLs (the store writes sentinels instead).
+enum BinaryArray {
+    /// The elements of an `int8[]` cell.
+    static func int64s(_ cell: ByteBuffer) throws -> [Int64] {
+        try elements(cell, type: .int8, width: 8) { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian }
+            .map { Int64(bitPattern: $0) }
+    }
+
+    /// The elements of a `float8[]` cell.
+    static func doubles(_ cell: ByteBuffer) throws -> [Double] {
+        try elements(cell, type: .float8, width: 8) { Double(bitPattern: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian) }
+    }
+
+    private static func elements<T>(_ cell: ByteBuffer, type: PostgresDataType, width: Int,
+                                    _ load: (UnsafeRawBufferPointer) -> T) throws -> [T] {
+        try cell.withUnsafeReadableBytes { raw -> [T] in
+            func int32(_ at: Int) throws -> Int32 {
+                guard at + 4 <= raw.count else { throw PostgresStoreError.malformedArray("truncated at byte \(at)") }
+                return Int32(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).bigEndian)
+            }
+            let dimensions = try int32(0)
+            if dimensions == 0 { return [] }
+            guard dimensions == 1 else { throw PostgresStoreError.malformedArray("\(dimensions) dimensions, expected 1") }
+            let element = UInt32(bitPattern: try int32(8))
+            guard element == type.rawValue else {
+                throw PostgresStoreError.malformedArray("element type \(element), expected \(type.rawValue)")
+            }
+            let n = Int(try int32(12))
+            guard n >= 0, raw.count >= 20 + n * (4 + width) else {
+                throw PostgresStoreError.malformedArray("\(n) elements in \(raw.count) bytes")
+            }
+            var out = [T]()
+            out.reserveCapacity(n)
+            var at = 20
+            for _ in 0..<n {
+                let length = try int32(at)
+                guard length == Int32(width) else {
+                    throw PostgresStoreError.malformedArray(length < 0 ? "a NULL element" : "an element of \(length) bytes")
+                }
+                out.append(load(UnsafeRawBufferPointer(rebasing: raw[(at + 4)..<(at + 4 + width)])))
+                at += 4 + width
+            }
+            return out
+        }
+    }
+}
+
+/// A Double as JSON for `json_populate_recordset`: finite values as numbers (Swift prints the
+/// shortest digits that round-trip, and PostgreSQL's `float8in` reads them back exactly), the
+/// non-finite ones as the strings `float8in` accepts ("NaN", "Infinity", "-Infinity"); -0 as 0.
+struct JSONFloat: Encodable {
+    let value: Double
+    init(_ value: Double) { self.value = value == 0 ? 0 : value }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if value.isFinite { try c.encode(value) } else { try c.encode(value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity") }
+    }
+}
+
+extension Optional where Wrapped == Double {
+    var json: JSONFloat? { map(JSONFloat.init) }
+}
