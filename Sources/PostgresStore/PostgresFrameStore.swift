@@ -40,6 +40,9 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     private var cachedQuantizer: Quantizer?
     /// Counting models this writer has committed (each model is inserted once, not with every frame).
     private var storedModels: Set<String> = []
+    /// Committed frames ready for the track index (tracked, counts final, not indexed), when known;
+    /// nil after anything that may have changed it unseen (an error, a completion): counted again.
+    private var readyFrames: Int?
     /// Test hook: called inside the frame's transaction after its columns are inserted.
     var afterColumnsInserted: (@Sendable (Int, PostgresConnection) throws -> Void)?
 
@@ -134,6 +137,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             try c.simple("COMMIT")
             return value
         } catch {
+            readyFrames = nil
             if c.isClosed || PostgresErrors.isConnectionLoss(error) {
                 c.close().whenComplete { _ in }
                 connection = nil
@@ -192,10 +196,12 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         try FrameStore.validate(result)
         let start = DispatchTime.now().uptimeNanoseconds
         var learned: Quantizer?
+        var ready: Int?
         let outcome = try transaction { c, p in
-            try write(result, session: session, c: c, pipeline: &p, start: start, learned: &learned)
+            try write(result, session: session, c: c, pipeline: &p, start: start, learned: &learned, ready: &ready)
         }
         lock.lock()
+        if outcome != .duplicate { readyFrames = ready }
         if let learned { cachedQuantizer = learned }
         if let m = result.model { storedModels.insert(m.id) }
         lock.unlock()
@@ -209,7 +215,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     }
 
     private func write(_ r: FrameResult, session: Int64, c: PostgresConnection, pipeline p: inout Pipeline, start: UInt64,
-                       learned: inout Quantizer?) throws -> WriteOutcome {
+                       learned: inout Quantizer?, ready readyAfter: inout Int?) throws -> WriteOutcome {
         let f = r.frame
         let k = f.frame
         // The checks in one round trip: a duplicate, the session, the frame number's holder, failed
@@ -313,6 +319,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         let payload = Self.notification(instrument: run.instrument, run: run.name, frame: k)
         // This frame is ready for the track index when it has tracked columns whose counts are final.
         let ready = aggregates.tracked > 0 && aggregates.pending == 0 ? 1 : 0
+        let known = readyFrames
         b.sql = """
             WITH frame AS (
                 INSERT INTO frames (run_id, id, session_id, path, file_size, mtime, content_hash, acquired_at, temperature, status, error,
@@ -325,21 +332,25 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             , done AS (DELETE FROM in_progress WHERE run_id = \(b.bind(runID)) AND identity = \(b.bind(f.path)))
             \(fileKey)
             SELECT pg_notify('stemtrack_frames', \(b.bind(payload))),
-                   (SELECT count(*) FROM frames WHERE run_id = \(b.bind(runID)) AND NOT track_indexed AND counts_pending = 0)
-                   + \(b.bind(ready))
+                   \(known == nil ? "(SELECT count(*) FROM frames WHERE run_id = \(b.bind(runID)) AND NOT track_indexed AND counts_pending = 0)" : "0::int8")
             """
         let answer = c.query(b.query, logger: logger)
         try p.settle()  // the statements sent before, in order: their first failure is the frame's
-        var readyFrames = try Cells(try c.bounded(answer).rows[0])(1, as: Int.self)
+        let counted = try Cells(try c.bounded(answer).rows[0])(1, as: Int.self)
+        var readyCount = (known ?? counted) + ready
         // Revisions (after the frame's row, as in SQLite: one may concern this frame) change which
         // frames are ready; counted again then.
         let revised = try applyRevisions(c, r.revisions)
         if !r.revisions.isEmpty, aggregates.tracked > 0 || revised {
-            readyFrames = try Cells(try c.run("""
+            readyCount = try Cells(try c.run("""
                 SELECT count(*) FROM frames WHERE run_id = \(runID) AND NOT track_indexed AND counts_pending = 0
                 """, logger)[0])(0, as: Int.self)
         }
-        if (aggregates.tracked > 0 || revised) && readyFrames >= options.trackIndexBlock { try indexPendingTracks(c) }
+        if (aggregates.tracked > 0 || revised) && readyCount >= options.trackIndexBlock {
+            try indexPendingTracks(c)
+            readyCount = 0
+        }
+        readyAfter = readyCount
         return outcome
     }
 
@@ -399,9 +410,9 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         c.send("""
             INSERT INTO frame_columns (run_id, frame, track, x, y, sigma_x, sigma_y, width, height, sigma_height, cross_section,
                                        count, crlb_x, crlb_y, raw_count, count_final)
-            VALUES (\(runID), \(Int64(k)), \(track)::int8[], \(xs)::int8[], \(ys)::int8[], \(sx)::int8[], \(sy)::int8[],
-                    \(width)::int8[], \(height)::float8[], \(sh)::float8[], \(cs)::float8[], \(count)::int8[],
-                    \(cx)::int8[], \(cy)::int8[], \(raw)::int8[], \(final)::bool[])
+            VALUES (\(runID), \(Int64(k)), \(Int8Array(track))::int8[], \(Int8Array(xs))::int8[], \(Int8Array(ys))::int8[], \(Int8Array(sx))::int8[], \(Int8Array(sy))::int8[],
+                    \(Int8Array(width))::int8[], \(Float8Array(height))::float8[], \(Float8Array(sh))::float8[], \(Float8Array(cs))::float8[], \(Int8Array(count))::int8[],
+                    \(Int8Array(cx))::int8[], \(Int8Array(cy))::int8[], \(Int8Array(raw))::int8[], \(BoolArray(final))::bool[])
             """, logger, into: &p)
         return aggregates
     }
@@ -513,6 +524,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     /// frames marked. Grouping 32,000 observations in SQL (sort plus ordered `array_agg`) took about
     /// 45 ms per block of 32 frames; here it is a pass over the arrays.
     private func indexPendingTracks(_ c: PostgresConnection) throws {
+        readyFrames = nil  // a frame write sets it (to 0) after its commit; other callers count again
         let none = Self.nullInteger
         var frameIDs: [Int64] = []
         var byTrack: [Int64: TrackBlock] = [:]
@@ -552,20 +564,20 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         }
         _ = try c.run("""
             WITH t AS (
-                SELECT * FROM unnest(\(ids)::int8[], \(starts)::int4[], \(lengths)::int4[], \(first)::int8[], \(last)::int8[],
-                                     \(sumX)::int8[], \(sumY)::int8[], \(counted)::int8[], \(sumCount)::int8[],
-                                     \(minCount)::int8[], \(maxCount)::int8[], \(sumCS)::float8[])
+                SELECT * FROM unnest(\(Int8Array(ids))::int8[], \(starts)::int4[], \(lengths)::int4[], \(Int8Array(first))::int8[], \(Int8Array(last))::int8[],
+                                     \(Int8Array(sumX))::int8[], \(Int8Array(sumY))::int8[], \(Int8Array(counted))::int8[], \(Int8Array(sumCount))::int8[],
+                                     \(Int8Array(minCount))::int8[], \(Int8Array(maxCount))::int8[], \(Float8Array(sumCS))::float8[])
                     AS t(track, s, n, first, last, sx, sy, counted, sc, mn, mx, scs)
             ), a AS (
-                SELECT \(frames)::int8[] AS frames, \(idx)::int8[] AS idx, \(x)::int8[] AS x, \(y)::int8[] AS y,
-                       \(count)::int8[] AS count, \(cs)::float8[] AS cs
+                SELECT \(Int8Array(frames))::int8[] AS frames, \(Int8Array(idx))::int8[] AS idx, \(Int8Array(x))::int8[] AS x, \(Int8Array(y))::int8[] AS y,
+                       \(Int8Array(count))::int8[] AS count, \(Float8Array(cs))::float8[] AS cs
             ), blocks AS (
                 INSERT INTO track_blocks (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
                 SELECT \(runID), t.track, t.first, t.last, a.frames[t.s:t.s + t.n - 1], a.idx[t.s:t.s + t.n - 1],
                        a.x[t.s:t.s + t.n - 1], a.y[t.s:t.s + t.n - 1], a.count[t.s:t.s + t.n - 1], a.cs[t.s:t.s + t.n - 1]
                 FROM t, a
             ), marked AS (
-                UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND id = ANY(\(frameIDs)::int8[])
+                UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND id = ANY(\(Int8Array(frameIDs))::int8[])
             )
             INSERT INTO tracks AS t (run_id, id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
                                      min_count, max_count, sum_cross_section)
