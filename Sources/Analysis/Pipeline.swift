@@ -103,23 +103,38 @@ public struct Pipeline: Sendable {
 
     // MARK: One frame
 
-    /// Analyses the next frame (acquired at `time`, Unix s or series s; nil: unknown).
-    public mutating func analyze(_ frame: Frame, time: Double?) -> FrameAnalysis {
+    /// The fit of one frame on its own: what ``analyze(_:time:fitted:)`` does first. Frames are
+    /// independent here, so fits can be made elsewhere (a cluster's tasks) and handed in later.
+    public static func fit(_ frame: Frame, settings: AnalysisSettings) -> FitOutcome {
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+        let t0 = clock()
+        do {
+            let fit = try ColumnFitter(settings: settings.fit).fit(frame)
+            return .fitted(fit, seconds: clock() - t0)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// Analyses the next frame (acquired at `time`, Unix s or series s; nil: unknown). `fitted`:
+    /// its fit made earlier by ``fit(_:settings:)`` with the same settings (nil: fitted now); the
+    /// result is the same either way.
+    public mutating func analyze(_ frame: Frame, time: Double?, fitted: FitOutcome? = nil) -> FrameAnalysis {
         let order = state.nextFrame
         state.nextFrame += 1
         var out = FrameAnalysis(frame: order, time: time)
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-        let t0 = clock()
         let fit: FrameFit
-        do {
-            fit = try ColumnFitter(settings: settings.fit).fit(frame)
-        } catch {
-            out.failure = "\(error)"
+        switch fitted ?? Self.fit(frame, settings: settings) {
+        case .failed(let reason):
+            out.failure = reason
             advanceWithoutColumns(&out)
             return out
+        case .fitted(let f, let seconds):
+            fit = f
+            out.timings.fit = seconds
         }
         let t1 = clock()
-        out.timings.fit = t1 - t0
         out.fit = fit
         let px = fit.pixelSize
         out.crossSections = fit.columns.map { $0.crossSection(pixelSize: px) }
@@ -322,4 +337,25 @@ public struct FrameAnalysis: Sendable {
     }
 
     public init(frame: Int, time: Double?) { self.frame = frame; self.time = time }
+}
+
+/// A frame's fit, or why it failed (the reason as the frame's error).
+public enum FitOutcome: Sendable, Codable {
+    /// The fit and the seconds it took.
+    case fitted(FrameFit, seconds: Double)
+    case failed(String)
+
+    /// JSON with non-finite numbers as strings (fits hold NaN standard errors where none exist);
+    /// finite doubles are written with the digits that read back to the same bits.
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try e.encode(self)
+    }
+
+    public static func decoded(_ data: Data) throws -> FitOutcome {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try d.decode(FitOutcome.self, from: data)
+    }
 }

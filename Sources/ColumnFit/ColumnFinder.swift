@@ -9,7 +9,7 @@ import Foundation
 ///    (a fraction of d) and exceeds `detectionThreshold` × the response's noise σ.
 public struct ColumnFinder: Sendable {
     /// What the finder measured, reported alongside the columns.
-    public struct Scales: Sendable, Equatable {
+    public struct Scales: Sendable, Equatable, Codable {
         /// Noise standard deviation, image units.
         public var noise: Double
         /// Column width ρ, px.

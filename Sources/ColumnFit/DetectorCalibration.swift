@@ -1,7 +1,7 @@
 /// Detector response `image = offset + gain × electrons (+ read noise)`, estimated from a fitted
 /// frame by regressing the residual variance on the model intensity (a photon-transfer curve
 /// measured within one frame: regions of different intensity give different variances).
-public struct DetectorCalibration: Sendable, Equatable {
+public struct DetectorCalibration: Sendable, Equatable, Codable {
     /// Image units per detected electron.
     public var gain: Double
     /// Effective offset, image units: the real offset minus read-noise variance / gain, so that

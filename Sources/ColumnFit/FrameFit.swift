@@ -1,7 +1,7 @@
 import TIFFFrame
 
 /// The result of fitting one frame.
-public struct FrameFit: Sendable {
+public struct FrameFit: Sendable, Codable {
     /// Fitted columns, ordered by y then x.
     public var columns: [Column]
     /// Fitted (or fixed) background ζ, image units.

@@ -12,7 +12,7 @@ import StemCore
 /// the first ratio is at most ≈ 0.76 of the second, below `isolation` = 0.9.
 public enum PixelDefects {
     /// What was repaired.
-    public struct Report: Sendable, Equatable {
+    public struct Report: Sendable, Equatable, Codable {
         /// NaN and infinite pixels replaced.
         public var nonFinite: Int = 0
         /// Isolated bright (hot, saturated, cosmic ray) and dark (dead) pixels replaced.

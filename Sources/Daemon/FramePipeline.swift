@@ -69,10 +69,10 @@ public struct FramePipeline: Sendable {
     /// failed frame record with its reason; failures of later stages are kept in the frame's
     /// `extra` JSON (`stage_failures`) and in its quality warnings.
     public mutating func process(_ frame: Frame, file: FileState, identity: String, contentHash: String,
-                                 readSeconds: Double) -> FrameResult {
+                                 readSeconds: Double, fitted: FitOutcome? = nil) -> FrameResult {
         // The microscope's time when the file carries it, else the file's modification time.
         let acquired = frame.acquiredAt ?? file.modified
-        let a = pipeline.analyze(frame, time: acquired)
+        let a = pipeline.analyze(frame, time: acquired, fitted: fitted)
         let reading = temperatureLog?.reading(at: acquired)
         var record = FrameRecord(frame: a.frame, path: identity, contentHash: contentHash, fileSize: file.size,
                                                  modified: file.modified, acquiredAt: acquired,

@@ -49,6 +49,8 @@ public struct WatchService: Service {
     public var notifier: SystemdNotifier
     /// The stores this build can open (SQLite, and PostgreSQL when built with it).
     public var backends: StoreBackends = .sqliteOnly
+    /// Fits made earlier (a cluster's shards): frames found there are not fitted again.
+    public var fits: (any FitSource)? = nil
 
     /// Environment variable naming a file-name substring on which the process aborts right after
     /// marking the frame in progress. Test-only: it simulates an analysis that kills the process.
@@ -433,7 +435,14 @@ struct FrameLoop {
                     abort()
                 }
                 health.update { $0.busySince = started }
-                var result = pipeline.process(frame, file: st, identity: identity, contentHash: hash, readSeconds: readSeconds)
+                var fitted: FitOutcome? = nil
+                if let fits = service.fits {
+                    fitted = try await withEnvironmentalRetry("reading the stored fit of \(identity)") {
+                        try fits.fit(identity: identity, contentHash: hash)
+                    }
+                }
+                var result = pipeline.process(frame, file: st, identity: identity, contentHash: hash, readSeconds: readSeconds,
+                                              fitted: fitted)
                 health.update { $0.busySince = nil }
                 result.frame.completesFile = frames.count == 1
                 if result.frame.modelID != nil, result.frame.modelID != lastModel {

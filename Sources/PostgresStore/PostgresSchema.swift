@@ -29,7 +29,41 @@ enum PostgresSchema {
         ("v1-tables", tables),
         ("v1-indexes", indexes),
         ("v2-no-array-statistics", noArrayStatistics),
+        ("v3-shards", shards),
     ]
+
+    /// `process --slurm`: an archive's shards (ranges of its files in natural order) and the fits
+    /// their tasks stored (one transaction per shard; a retried task replaces its shard's rows).
+    static let shards = """
+        CREATE TABLE shards (
+            run_id int NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            shard int NOT NULL,
+            shard_count int NOT NULL,
+            listing text NOT NULL,
+            first_file text NOT NULL,
+            last_file text NOT NULL,
+            files int NOT NULL,
+            status text NOT NULL CHECK (status IN ('planned', 'running', 'done', 'failed')),
+            attempts int NOT NULL DEFAULT 0,
+            frames int,
+            failed_frames int,
+            host text,
+            job text,
+            started_at float8,
+            finished_at float8,
+            error text,
+            PRIMARY KEY (run_id, shard)
+        );
+        CREATE TABLE shard_fits (
+            run_id int NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            shard int NOT NULL,
+            identity text NOT NULL,
+            content_hash text NOT NULL,
+            fit bytea COMPRESSION lz4 NOT NULL,
+            PRIMARY KEY (run_id, identity, content_hash)
+        );
+        CREATE INDEX shard_fits_shard ON shard_fits (run_id, shard);
+        """
 
     /// No planner statistics on the array columns. The queries select these tables' rows by key
     /// only, and ANALYZE's element statistics hash every element of up to 30,000 sampled arrays of
@@ -292,7 +326,7 @@ enum PostgresSchema {
 
     /// The tables (for `spaceUsed` and the reader role's grants).
     static let tableNames = ["runs", "sessions", "store_meta", "counting_models", "frames", "frame_columns", "columns", "track_blocks", "tracks", "events",
-                             "facets", "particles", "resume_state", "file_keys", "in_progress", "daemon_heartbeat"]
+                             "facets", "particles", "resume_state", "file_keys", "in_progress", "daemon_heartbeat", "shards", "shard_fits"]
 
     /// Brings the schema up to date on `connection`: creates `stemtrack_migrations` if needed, then,
     /// under the migration lock, applies the migrations not yet recorded; finally (when the user

@@ -24,6 +24,10 @@ struct ProcessCommand: AsyncParsableCommand {
 
     @OptionGroup var options: DaemonOptions
 
+    #if PostgreSQL
+    @OptionGroup(title: "Slurm (an archive on a cluster)") var slurm: SlurmOptions
+    #endif
+
     @Argument(help: "More frame files (with the first argument: files in one directory).")
     var files: [String] = []
 
@@ -31,12 +35,28 @@ struct ProcessCommand: AsyncParsableCommand {
         let c: WatchConfiguration
         do { c = try options.configuration() } catch { throw configurationFailure("\(error)") }
         if options.analysis.showSettings { try options.analysis.printSettings(c); return }
+        #if PostgreSQL
+        do {
+            if let shard = slurm.shardTask { try SlurmProcessing.runTask(c, shard: shard); return }
+            if slurm.slurm {
+                guard files.isEmpty else { throw SlurmError("--slurm takes the archive's directory, not single files") }
+                try SlurmProcessing.submit(c, slurm)
+                return
+            }
+            if slurm.fromShards {
+                try await Self.analyse(c, inputs: [c.directory] + files, fits: try SlurmProcessing.fitsForAssembly(c))
+                return
+            }
+        } catch let e as SlurmError {
+            throw RuntimeError(e.description)
+        }
+        #endif
         try await Self.analyse(c, inputs: [c.directory] + files)
     }
 
     /// Runs the daemon's analysis over `inputs` (a directory, or files of one directory) into the
     /// store of `c`, making everything final at the end.
-    static func analyse(_ configuration: WatchConfiguration, inputs given: [String]) async throws {
+    static func analyse(_ configuration: WatchConfiguration, inputs given: [String], fits: (any FitSource)? = nil) async throws {
         var c = configuration
         let inputs = given.filter { !$0.isEmpty }
         guard !inputs.isEmpty else { throw configurationFailure("give the series directory or its files") }
@@ -68,6 +88,7 @@ struct ProcessCommand: AsyncParsableCommand {
         var service = WatchService(configuration: c, logger: logger)
         service.backends = Stores.backends
         service.archive = true
+        service.fits = fits
         service.progress = { done, total in bar.update(done, total: total) }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,

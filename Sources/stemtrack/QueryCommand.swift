@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if PostgreSQL
+import PostgresStore
+#endif
 import StorePresentation
 import TrajectoryStore
 
@@ -20,7 +23,7 @@ struct QueryCommand: ParsableCommand {
               stemtrack query facets --db run.sqlite --family {111} --temperature 300:400 --totals
               stemtrack query particles --db run.sqlite --format csv
             """,
-        subcommands: [Runs.self, Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self, Particles.self])
+        subcommands: [Runs.self, Shards.self, Summary.self, Frames.self, Tracks.self, TrackHistory.self, Events.self, Facets.self, Particles.self])
 
     /// The store, the frame selection and the output shared by every query.
     struct Common: ParsableArguments {
@@ -59,6 +62,49 @@ struct QueryCommand: ParsableCommand {
             let runs: [RunSummary]
             do { runs = try catalogue.runs() } catch { throw StoreCommandError("\(catalogue.location): \(Stores.backends.describe(error))") }
             try StoreOutput.write(StoreTables.runs(runs).render(format), to: output)
+        }
+    }
+
+    struct Shards: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The shards of a run processed with 'process --slurm': files, status, attempts, frames fitted, host, job, error.",
+            discussion: "A shard that is not done is run again by submitting the same 'process --slurm' command.")
+
+        @Option(help: "Trajectory store: a postgres:// URL.")
+        var db: String
+
+        @Option(help: "The microscope the run belongs to.")
+        var instrument: String?
+
+        @Option(name: .customLong("run"), help: "The run.")
+        var runName: String
+
+        @Option(help: "Output format: table, csv or json.")
+        var format: OutputFormat = .table
+
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+        var output: String?
+
+        func run() throws {
+            #if PostgreSQL
+            guard case .postgres(let url) = try Stores.location(db) else {
+                throw StoreCommandError("shards exist only in a PostgreSQL store (process --slurm --db postgres://…)")
+            }
+            let instrument = try self.instrument ?? Stores.catalogue(db).runs().filter { $0.name == runName }.map(\.instrument).first
+                ?? ProcessInfo.processInfo.hostName
+            let shards: [ShardRecord]
+            do { shards = try PostgresShards(url: url, run: RunKey(instrument: instrument, name: runName)).shards() } catch {
+                throw StoreCommandError("\(url): \(Stores.backends.describe(error))")
+            }
+            let done = shards.filter { $0.status == .done }
+            if format == .table && output == nil {
+                print("\(done.count) of \(shards.count) shards done, \(done.reduce(0) { $0 + ($1.frames ?? 0) }) frames fitted, "
+                      + "\(done.reduce(0) { $0 + ($1.failedFrames ?? 0) }) fits failed")
+            }
+            try StoreOutput.write(SlurmProcessing.table(shards).render(format), to: output)
+            #else
+            throw StoreCommandError("this build has no PostgreSQL store")
+            #endif
         }
     }
 
