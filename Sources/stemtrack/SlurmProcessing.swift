@@ -154,6 +154,7 @@ enum SlurmProcessing {
     static func jobArguments(_ c: WatchConfiguration) -> [String] {
         var out: [String] = []
         var args = Array(CommandLine.arguments.dropFirst())
+        if args.first == "process" { args.removeFirst() }
         while !args.isEmpty {
             let a = args.removeFirst()
             let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a

@@ -1,0 +1,126 @@
+import Foundation
+import Simulation
+import TIFFFrame
+import XCTest
+
+/// `process --slurm` with real processes on the single-node Slurm cluster and the PostgreSQL
+/// server that `deploy/test.sh` starts (`SLURM_CONF`, `STEMTRACK_TEST_POSTGRES`); without them
+/// these tests fail, they are not skipped.
+final class SlurmTests: XCTestCase {
+    private var root = ""
+    private var url = ""
+    private let tag = String(UUID().uuidString.prefix(8)).lowercased()
+
+    override func setUpWithError() throws {
+        guard let u = ProcessInfo.processInfo.environment["STEMTRACK_TEST_POSTGRES"], !u.isEmpty else {
+            XCTFail("STEMTRACK_TEST_POSTGRES is not set: run the tests with deploy/test.sh, which starts PostgreSQL")
+            throw FacilityTests.NoServer()
+        }
+        guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) else {
+            XCTFail("SLURM_CONF is not set: run the tests with deploy/test.sh, which starts a single-node Slurm cluster")
+            throw FacilityTests.NoServer()
+        }
+        url = u
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-slurm-\(tag)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    /// A simulated archive of `frames` frames and one damaged file among them.
+    private func archive(frames: Int) throws -> String {
+        let dir = root + "/archive"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var s = SimulationSettings()
+        s.seed = 71
+        s.frameCount = frames
+        s.width = 96; s.height = 96
+        s.shape = .sphere(radius: 6)
+        let sim = try SeriesSimulator(s)
+        for k in 0..<frames {
+            try TIFFWriter.write([sim.frame(k).frame], to: dir + String(format: "/frame_%05d.tif", k))
+        }
+        // A damaged file in the middle of the series: a failed frame, in both ways of processing.
+        try Data("II*\0not a real TIFF".utf8).write(to: URL(fileURLWithPath: dir + "/frame_00077b.tif"))
+        return dir
+    }
+
+    private func stemtrack(_ args: [String], environment: [String: String] = [:], _ what: String,
+                           timeout: Double = 600) throws -> String {
+        let log = root + "/\(what).log"
+        let r = try DaemonProcess.run(args, environment: environment, log: log, timeout: timeout)
+        XCTAssertEqual(r.status, 0, "\(what): \(r.stderr.suffix(2000))")
+        return r.stderr
+    }
+
+    /// What a run holds, as users read it: the CSV exports and queries (timing columns removed).
+    private func contents(run: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for what in ["columns", "events", "facets"] {
+            let file = root + "/\(run)-\(what).csv"
+            _ = try stemtrack(["export", what, "--db", url, "--instrument", "sim-\(tag)", "--run", run, "--format", "csv", "-o", file],
+                              "export-\(run)-\(what)")
+            out[what] = try String(contentsOfFile: file, encoding: .utf8)
+        }
+        for what in ["frames", "tracks", "particles", "summary"] {
+            let file = root + "/\(run)-\(what).csv"
+            _ = try stemtrack(["query", what, "--db", url, "--instrument", "sim-\(tag)", "--run", run, "--format", "csv", "-o", file],
+                              "query-\(run)-\(what)")
+            let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false) else { continue }
+            // Measured times differ between any two runs; everything else must not.
+            let keep = header.indices.filter { !header[$0].hasPrefix("t_") }
+            out[what] = lines.map { line in
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                return keep.map { $0 < cells.count ? String(cells[$0]) : "" }.joined(separator: ",")
+            }.joined(separator: "\n")
+        }
+        return out
+    }
+
+    private func assertSame(_ a: [String: String], _ b: [String: String], _ what: String, line: UInt = #line) {
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), line: line)
+        for k in a.keys.sorted() {
+            let x = a[k] ?? "", y = b[k] ?? ""
+            XCTAssertGreaterThan(x.split(separator: "\n").count, 1, "\(what): \(k) is empty", line: line)
+            if x != y {
+                let lx = x.split(separator: "\n"), ly = y.split(separator: "\n")
+                let first = Array(zip(lx, ly)).firstIndex { $0.0 != $0.1 } ?? min(lx.count, ly.count)
+                XCTFail("\(what): \(k) differs (\(lx.count) vs \(ly.count) lines; first at line \(first): "
+                        + "\(first < lx.count ? String(lx[first]) : "-") | \(first < ly.count ? String(ly[first]) : "-"))", line: line)
+            }
+        }
+    }
+
+    /// 200 frames (and a damaged file) as 8 shards through Slurm: the same stored rows as `process`
+    /// on one machine; then again with one shard's task failing once, retried by --wait: the same.
+    func testShardedArchiveEqualsOneMachineAndSurvivesAFailedShard() throws {
+        let dir = try archive(frames: 200)
+        let instrument = "sim-\(tag)"
+        _ = try stemtrack(["process", dir, "--db", url, "--instrument", instrument, "--run", "single", "--pixel-size", "0.2"],
+                          "single")
+        let single = try contents(run: "single")
+        XCTAssertTrue(single["frames"]?.contains("failed") == true, "the damaged file is a failed frame")
+
+        _ = try stemtrack(["process", dir, "--db", url, "--instrument", instrument, "--run", "sharded", "--pixel-size", "0.2",
+                           "--slurm", "--shards", "8", "--wait", "--scripts", root + "/jobs-sharded"], "sharded")
+        assertSame(single, try contents(run: "sharded"), "8 shards")
+        let shards = try stemtrack(["query", "shards", "--db", url, "--instrument", instrument, "--run", "sharded", "--format", "csv",
+                                    "-o", root + "/shards.csv"], "shards")
+        _ = shards
+        let table = try String(contentsOfFile: root + "/shards.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(table.count, 9, "a header and 8 shards")
+        XCTAssertEqual(table.dropFirst().filter { $0.contains(",done,") }.count, 8)
+
+        let marker = root + "/failed-once"
+        _ = try stemtrack(["process", dir, "--db", url, "--instrument", instrument, "--run", "retried", "--pixel-size", "0.2",
+                           "--slurm", "--shards", "8", "--wait", "--scripts", root + "/jobs-retried"],
+                          environment: ["STEMTRACK_TEST_FAIL_SHARD": "3:\(marker)"], "retried")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "shard 3 failed once")
+        _ = try stemtrack(["query", "shards", "--db", url, "--instrument", instrument, "--run", "retried", "--format", "csv",
+                           "-o", root + "/retried.csv"], "retried-shards")
+        let retried = try String(contentsOfFile: root + "/retried.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(retried.filter { $0.hasPrefix("3,") && $0.contains(",done,2,") }.count, 1, "shard 3 done at the second attempt: \(retried)")
+        assertSame(single, try contents(run: "retried"), "a failed shard retried")
+    }
+}
