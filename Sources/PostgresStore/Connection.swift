@@ -115,6 +115,13 @@ extension PostgresConnection {
         try bounded(self.query(query, logger: logger)).rows
     }
 
+    /// Runs `query` and hands each row to `body` as it arrives (on the connection's event loop),
+    /// without collecting them: postgres-nio's collected results copy the row array as it grows
+    /// (two thirds of a 1,600-row read's time went to retain/release of those copies).
+    func forEachRow(_ query: PostgresQuery, _ logger: Logger, _ body: @escaping @Sendable (PostgresRow) throws -> Void) throws {
+        _ = try bounded(self.query(query, logger: logger, body))
+    }
+
     /// Runs one statement without parameters.
     func simple(_ sql: String) throws {
         _ = try bounded(query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "stemtrack.postgres")))

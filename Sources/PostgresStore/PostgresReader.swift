@@ -227,11 +227,13 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             // columns (at most a block and the smoothing lag), as SQLite's reader merges them.
             // Blocks come as arrays (about 1,600 rows for 5·10⁴ frames; decoding arrays is much cheaper
             // than decoding one row per observation), read straight from their wire format.
-            for row in try c.run("""
+            let blocks = Collector<TrackObservation>()
+            let csQuantum = q.crossSectionQuantum
+            try c.forEachRow("""
                 SELECT frames, idx, x, y, count, cross_section FROM track_blocks
                 WHERE run_id = \(runID) AND track = \(id) AND last_frame >= \(lo) AND first_frame <= \(hi)
                 ORDER BY first_frame
-                """, logger) {
+                """, logger) { row in
                 let cells = try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
                 let ks = try BinaryArray.int64s(cells.0), ix = try BinaryArray.int64s(cells.1)
                 let xs = try BinaryArray.int64s(cells.2), ys = try BinaryArray.int64s(cells.3)
@@ -239,12 +241,15 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
                 guard [ix.count, xs.count, ys.count, ns.count, css.count].allSatisfy({ $0 == ks.count }) else {
                     throw PostgresStoreError.malformedArray("a track block of track \(id) with arrays of different lengths")
                 }
-                for j in ks.indices where ks[j] >= Int64(lo) && ks[j] <= Int64(hi) {
-                    points.append(TrackObservation(frame: Int(ks[j]), index: Int(ix[j]), x: Double(xs[j]) * ps, y: Double(ys[j]) * ps,
-                                                   count: ns[j] == none ? nil : Int(ns[j]),
-                                                   crossSection: css[j] * q.crossSectionQuantum))
+                blocks.append { points in
+                    for j in ks.indices where ks[j] >= Int64(lo) && ks[j] <= Int64(hi) {
+                        points.append(TrackObservation(frame: Int(ks[j]), index: Int(ix[j]), x: Double(xs[j]) * ps, y: Double(ys[j]) * ps,
+                                                       count: ns[j] == none ? nil : Int(ns[j]),
+                                                       crossSection: css[j] * csQuantum))
+                    }
                 }
             }
+            points = blocks.take()
             for row in try c.run("""
                 SELECT fc.frame, (u.i - 1)::int, u.x, u.y, NULLIF(u.n, \(none))::int, u.cs
                 FROM frames f JOIN frame_columns fc ON fc.run_id = f.run_id AND fc.frame = f.id,
@@ -451,7 +456,8 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
     public func spaceUsedByRun() throws -> Int {
         try pool.snapshot { c in
             var total = 0.0
-            for table in PostgresSchema.tableNames {
+            // Tables only: the `columns` view has no storage of its own (and counting it unnests every array).
+            for table in PostgresSchema.tableNames where table != "columns" {
                 let key = table == "runs" ? "id" : "run_id"
                 let row = try c.run(PostgresQuery(unsafeSQL: """
                     SELECT pg_total_relation_size('\(table)'), count(*), count(*) FILTER (WHERE \(key) = \(runID)) FROM \(table)
@@ -521,4 +527,13 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
         f.meanCrossSection = f.columnCount > 0 ? sum.map { $0 / Double(f.columnCount) } : nil
         return f
     }
+}
+
+/// Values gathered by a row callback (which runs on the connection's event loop) and taken once
+/// the query's future completed.
+final class Collector<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [T] = []
+    func append(_ body: (inout [T]) -> Void) { lock.lock(); body(&values); lock.unlock() }
+    func take() -> [T] { lock.lock(); defer { values = []; lock.unlock() }; return values }
 }

@@ -27,6 +27,8 @@ struct Arguments {
     var keep = false
     var breakdown = false
     var reuse = false
+    /// PostgreSQL: measure the queries on this existing run (instrument "bench") instead of writing one.
+    var postgresRun: String?
 
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
@@ -46,13 +48,15 @@ struct Arguments {
             case "--keep": keep = true
             case "--breakdown": breakdown = true
             case "--reuse": reuse = true; keep = true
+            case "--reuse-run": postgresRun = value(a); reuse = true
             case "-h", "--help":
                 print("""
                     usage: stemtrack-store-bench [--frames N] [--columns M] [--db PATH] [--block B] [--repeats R]
-                                                 [--turnover P] [--per-column-width] [--breakdown] [--keep] [--reuse]
+                                                 [--turnover P] [--per-column-width] [--breakdown] [--keep] [--reuse] [--reuse-run NAME]
                     defaults: 50000 frames × 1000 columns, /tmp/stemtrack-store-bench.sqlite, block 32,
                     21 repeats, track turnover 0.005 per column per frame; the file is deleted unless --keep.
                     --reuse: measure the queries on an existing file (kept) written by an earlier --keep run.
+                    --reuse-run NAME: the same on an existing PostgreSQL run bench/NAME (as the table names it).
                     """)
                 exit(0)
             default: fail("unknown argument \(a)")
@@ -86,14 +90,14 @@ var args = Arguments()
 // `--db postgres://…`: the same measurements on a PostgreSQL run (a new run per invocation),
 // through the store protocol; readers open a new catalogue (a cold connection) per repetition.
 let location = try StoreLocation(parsing: args.db)
-let postgresRun = RunKey(instrument: "bench", name: "store-bench-\(Int(Date().timeIntervalSince1970))")
+let postgresRun = RunKey(instrument: "bench", name: args.postgresRun ?? "store-bench-\(Int(Date().timeIntervalSince1970))")
 #if canImport(PostgresStore)
 let backends = PostgresBackend.backends
 #else
 let backends = StoreBackends.sqliteOnly
 #endif
-if location.isPostgres && args.reuse { fail("--reuse is for SQLite files") }
-let reusing = args.reuse && FileManager.default.fileExists(atPath: args.db)
+if location.isPostgres && args.reuse && args.postgresRun == nil { fail("--reuse is for SQLite files; --reuse-run NAME for PostgreSQL") }
+let reusing = args.reuse && (args.postgresRun != nil || FileManager.default.fileExists(atPath: args.db))
 if !reusing && !location.isPostgres {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: args.db + suffix) }
 }
@@ -118,7 +122,7 @@ if !reusing && !location.isPostgres {
 
 var writeSeconds = 0.0, wallSeconds = 0.0
 if reusing {
-    let existing = try StoreReader(path: args.db).summary()
+    let existing = try openReader().summary()
     args.frames = existing.frames
     args.columns = existing.columns / max(1, existing.frames)
     log("stemtrack-store-bench: queries on the existing \(args.db) (\(group(args.frames)) frames × \(group(args.columns)) columns)")
