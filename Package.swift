@@ -110,6 +110,11 @@ let package = Package(
                            .target(name: "PostgresStore", condition: .when(traits: ["PostgreSQL"]))],
             path: "bench/StoreBenchmark"),
         .executableTarget(
+            name: "stemtrack-sequential-bench",
+            dependencies: ["Daemon", "Analysis", "ColumnFit", "TIFFFrame", "TrajectoryStore", "BenchSupport",
+                           .target(name: "PostgresStore", condition: .when(traits: ["PostgreSQL"]))],
+            path: "bench/SequentialBenchmark"),
+        .executableTarget(
             name: "stemtrack-api-bench",
             dependencies: ["TrajectoryStore", "HTTPAPI", "BenchSupport"],
             path: "bench/APIBenchmark"),

@@ -16,6 +16,10 @@ public struct ColumnFinder: Sendable {
         public var width: Double
         /// Nearest-column spacing, px.
         public var spacing: Double
+
+        public init(noise: Double, width: Double, spacing: Double) {
+            self.noise = noise; self.width = width; self.spacing = spacing
+        }
     }
 
     public var settings: FitSettings

@@ -140,3 +140,32 @@ struct BoolArray: PackedArray {
     static var width: Int { 1 }
     static func store(_ e: Bool, at: UnsafeMutableRawPointer) { at.storeBytes(of: e ? 1 : 0, as: UInt8.self) }
 }
+
+/// Track blocks' packed values: big-endian 8-byte integers or IEEE doubles back to back in a
+/// bytea (the bytes of `int8send`/`float8send`), copied as they are in both directions.
+enum PackedValues {
+    static func bytes(_ values: [Int64]) -> ByteBuffer {
+        var b = ByteBufferAllocator().buffer(capacity: values.count * 8)
+        b.writeWithUnsafeMutableBytes(minimumWritableBytes: values.count * 8) { raw in
+            let p = raw.baseAddress!
+            for (i, v) in values.enumerated() { p.storeBytes(of: UInt64(bitPattern: v).bigEndian, toByteOffset: 8 * i, as: UInt64.self) }
+            return values.count * 8
+        }
+        return b
+    }
+
+    static func bytes(_ values: [Double]) -> ByteBuffer {
+        bytes(values.map { Int64(bitPattern: $0.bitPattern) })
+    }
+
+    static func int64s(_ cell: ByteBuffer) throws -> [Int64] {
+        try cell.withUnsafeReadableBytes { raw in
+            guard raw.count % 8 == 0 else { throw PostgresStoreError.malformedArray("packed values of \(raw.count) bytes") }
+            return (0..<(raw.count / 8)).map { Int64(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).bigEndian) }
+        }
+    }
+
+    static func doubles(_ cell: ByteBuffer) throws -> [Double] {
+        try int64s(cell).map { Double(bitPattern: UInt64(bitPattern: $0)) }
+    }
+}

@@ -21,13 +21,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     public struct Options: Sendable {
         /// Frames whose tracks are added to the per-track aggregates together (as SQLite's).
         public var trackIndexBlock: Int
-        /// Index passes whose block rows are merged into one per track (8: rows of about 256 frames;
-        /// a 50,000-frame track is then about 200 rows to read instead of 1,600).
-        public var mergeBlocks: Int
-        public init(trackIndexBlock: Int = 32, mergeBlocks: Int = 8) {
-            self.trackIndexBlock = max(1, trackIndexBlock)
-            self.mergeBlocks = max(1, mergeBlocks)
-        }
+        public init(trackIndexBlock: Int = 32) { self.trackIndexBlock = max(1, trackIndexBlock) }
     }
 
     public let url: PostgresURL
@@ -49,11 +43,10 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     /// Committed frames ready for the track index (tracked, counts final, not indexed), when known;
     /// nil after anything that may have changed it unseen (an error, a completion): counted again.
     private var readyFrames: Int?
-    /// Per track, the block rows written since the last merge (their first frames and contents),
-    /// and the index passes since then. Cleared when a transaction fails: rows it did not know
-    /// about are then simply not merged.
-    private var openBlocks: [Int64: OpenBlock] = [:]
-    private var passesSinceMerge = 0
+    /// The stored track, x, y, count and cross-section values of frames this writer stored and
+    /// whose tracks are not indexed yet (dropped when their counts are revised; cleared when a
+    /// transaction fails, so that it never holds what was not committed).
+    private var trackColumns: [Int64: TrackColumns] = [:]
     /// Test hook: called inside the frame's transaction after its columns are inserted.
     var afterColumnsInserted: (@Sendable (Int, PostgresConnection) throws -> Void)?
 
@@ -149,7 +142,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
             return value
         } catch {
             readyFrames = nil
-            openBlocks = [:]; passesSinceMerge = 0
+            trackColumns = [:]
             if c.isClosed || PostgresErrors.isConnectionLoss(error) {
                 c.close().whenComplete { _ in }
                 connection = nil
@@ -426,6 +419,10 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
                     \(Int8Array(width))::int8[], \(Float8Array(height))::float8[], \(Float8Array(sh))::float8[], \(Float8Array(cs))::float8[], \(Int8Array(count))::int8[],
                     \(Int8Array(cx))::int8[], \(Int8Array(cy))::int8[], \(Int8Array(raw))::int8[], \(BoolArray(final))::bool[])
             """, logger, into: &p)
+        if aggregates.tracked > 0 {
+            if trackColumns.count > 4096 { trackColumns = [:] }  // frames whose counts never became final: read back later
+            trackColumns[Int64(k)] = TrackColumns(track: track, x: xs, y: ys, count: count, crossSection: cs)
+        }
         return aggregates
     }
 
@@ -471,6 +468,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         let frames = kept.map { Int64($0.frame) }, idx = kept.map { Int64($0.index) }
         let counts = kept.map { Int64($0.count) }, finals = kept.map(\.final)
         let touched = Array(Set(frames)).sorted()
+        for f in touched { trackColumns[f] = nil }  // read back with the revised counts when indexed
         // The revised frames' count arrays rebuilt with the revisions in place (one row per frame).
         _ = try c.run("""
             UPDATE frame_columns fc SET count = r.counts, count_final = r.finals
@@ -530,25 +528,36 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     /// Adds the tracked columns of pending frames whose counts are final to the track blocks and
     /// the per-track aggregates.
     ///
-    /// The frames' five arrays a track needs are read back (the database stays the source of
-    /// truth: revisions and earlier sessions' frames included), grouped by track here, and written
-    /// in one statement: a block row per track (slices of flat arrays), the aggregates upserted, the
-    /// frames marked. Grouping 32,000 observations in SQL (sort plus ordered `array_agg`) took about
-    /// 45 ms per block of 32 frames; here it is a pass over the arrays.
+    /// The pending frames are asked for by number; the five arrays a track needs come from what
+    /// this writer stored in this session (``trackColumns``) or, for frames it did not write or
+    /// whose counts were revised since, are read back (the database stays the source of truth).
+    /// They are grouped by track here and written in one statement: a block row per track
+    /// (slices of flat packed values), the aggregates upserted, the frames marked. (Grouping 32,000
+    /// observations in SQL, a sort plus ordered `array_agg`, took about 45 ms per block of 32
+    /// frames; sending the arrays back costs the server ~80 ns per element.)
     private func indexPendingTracks(_ c: PostgresConnection) throws {
         readyFrames = nil  // a frame write sets it (to 0) after its commit; other callers count again
         let none = Self.nullInteger
         var frameIDs: [Int64] = []
         var byTrack: [Int64: TrackBlock] = [:]
-        for row in try c.run("""
-            SELECT fc.frame, fc.track, fc.x, fc.y, fc.count, fc.cross_section
-            FROM frames f JOIN frame_columns fc ON fc.run_id = f.run_id AND fc.frame = f.id
-            WHERE f.run_id = \(runID) AND NOT f.track_indexed AND f.counts_pending = 0
-            ORDER BY fc.frame
-            """, logger) {
-            let (k, tb, xb, yb, nb, cb) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
-            let tracks = try BinaryArray.int64s(tb), xs = try BinaryArray.int64s(xb), ys = try BinaryArray.int64s(yb)
-            let ns = try BinaryArray.int64s(nb), cs = try BinaryArray.doubles(cb)
+        let pending = try c.run("""
+            SELECT id FROM frames WHERE run_id = \(runID) AND NOT track_indexed AND counts_pending = 0 ORDER BY id
+            """, logger).map { try Cells($0)(0, as: Int64.self) }
+        let missing = pending.filter { trackColumns[$0] == nil }
+        var fetched: [Int64: TrackColumns] = [:]
+        if !missing.isEmpty {
+            for row in try c.run("""
+                SELECT fc.frame, fc.track, fc.x, fc.y, fc.count, fc.cross_section FROM frame_columns fc
+                WHERE fc.run_id = \(runID) AND fc.frame = ANY(\(Int8Array(missing))::int8[])
+                """, logger) {
+                let (k, tb, xb, yb, nb, cb) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
+                fetched[k] = TrackColumns(track: try BinaryArray.int64s(tb), x: try BinaryArray.int64s(xb), y: try BinaryArray.int64s(yb),
+                                          count: try BinaryArray.int64s(nb), crossSection: try BinaryArray.doubles(cb))
+            }
+        }
+        for k in pending {
+            guard let f = trackColumns[k] ?? fetched[k] else { continue }  // a frame without columns
+            let tracks = f.track, xs = f.x, ys = f.y, ns = f.count, cs = f.crossSection
             guard [xs.count, ys.count, ns.count, cs.count].allSatisfy({ $0 == tracks.count }) else {
                 throw PostgresStoreError.malformedArray("frame \(k)'s column arrays have different lengths")
             }
@@ -558,7 +567,13 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
                                                                crossSection: cs[i], none: none)
             }
         }
-        guard !frameIDs.isEmpty else { return }
+        guard !frameIDs.isEmpty else {
+            if !pending.isEmpty {
+                _ = try c.run("UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND id = ANY(\(Int8Array(pending))::int8[])",
+                              logger)
+            }
+            return
+        }
         let ids = byTrack.keys.sorted()
         var starts: [Int32] = [], lengths: [Int32] = []
         var first: [Int64] = [], last: [Int64] = [], sumX: [Int64] = [], sumY: [Int64] = [], counted: [Int64] = []
@@ -581,15 +596,18 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
                                      \(Int8Array(minCount))::int8[], \(Int8Array(maxCount))::int8[], \(Float8Array(sumCS))::float8[])
                     AS t(track, s, n, first, last, sx, sy, counted, sc, mn, mx, scs)
             ), a AS (
-                SELECT \(Int8Array(frames))::int8[] AS frames, \(Int8Array(idx))::int8[] AS idx, \(Int8Array(x))::int8[] AS x, \(Int8Array(y))::int8[] AS y,
-                       \(Int8Array(count))::int8[] AS count, \(Float8Array(cs))::float8[] AS cs
+                SELECT \(PackedValues.bytes(frames))::bytea AS frames, \(PackedValues.bytes(idx))::bytea AS idx,
+                       \(PackedValues.bytes(x))::bytea AS x, \(PackedValues.bytes(y))::bytea AS y,
+                       \(PackedValues.bytes(count))::bytea AS count, \(PackedValues.bytes(cs))::bytea AS cs
             ), blocks AS (
                 INSERT INTO track_blocks (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
-                SELECT \(runID), t.track, t.first, t.last, a.frames[t.s:t.s + t.n - 1], a.idx[t.s:t.s + t.n - 1],
-                       a.x[t.s:t.s + t.n - 1], a.y[t.s:t.s + t.n - 1], a.count[t.s:t.s + t.n - 1], a.cs[t.s:t.s + t.n - 1]
+                SELECT \(runID), t.track, t.first, t.last, substring(a.frames FROM 8 * t.s - 7 FOR 8 * t.n),
+                       substring(a.idx FROM 8 * t.s - 7 FOR 8 * t.n), substring(a.x FROM 8 * t.s - 7 FOR 8 * t.n),
+                       substring(a.y FROM 8 * t.s - 7 FOR 8 * t.n), substring(a.count FROM 8 * t.s - 7 FOR 8 * t.n),
+                       substring(a.cs FROM 8 * t.s - 7 FOR 8 * t.n)
                 FROM t, a
             ), marked AS (
-                UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND id = ANY(\(Int8Array(frameIDs))::int8[])
+                UPDATE frames SET track_indexed = true WHERE run_id = \(runID) AND id = ANY(\(Int8Array(pending))::int8[])
             )
             INSERT INTO tracks AS t (run_id, id, first_frame, last_frame, observations, sum_x, sum_y, counted, sum_count,
                                      min_count, max_count, sum_cross_section)
@@ -607,50 +625,7 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
                 max_count = greatest(t.max_count, excluded.max_count),
                 sum_cross_section = t.sum_cross_section + excluded.sum_cross_section
             """, logger)
-        for id in ids {
-            let t = byTrack[id]!
-            openBlocks[id, default: OpenBlock()].add(t)
-        }
-        passesSinceMerge += 1
-        if passesSinceMerge >= options.mergeBlocks { try mergeOpenBlocks(c) }
-    }
-
-    /// Replaces each track's block rows written since the last merge by one row (upserted onto the
-    /// first of them, the others deleted), so that a long track's history is a few hundred rows.
-    private func mergeOpenBlocks(_ c: PostgresConnection) throws {
-        defer { openBlocks = [:]; passesSinceMerge = 0 }
-        let ids = openBlocks.keys.sorted().filter { openBlocks[$0]!.firsts.count > 1 }
-        guard !ids.isEmpty else { return }
-        var starts: [Int32] = [], lengths: [Int32] = [], first: [Int64] = [], last: [Int64] = []
-        var frames: [Int64] = [], idx: [Int64] = [], x: [Int64] = [], y: [Int64] = [], count: [Int64] = [], cs: [Double] = []
-        var gone: [Int64] = [], goneFirst: [Int64] = []
-        for id in ids {
-            let o = openBlocks[id]!
-            let b = o.block
-            starts.append(Int32(frames.count + 1)); lengths.append(Int32(b.frames.count))
-            first.append(o.firsts.min()!); last.append(b.frames.max()!)
-            frames += b.frames; idx += b.idx; x += b.x; y += b.y; count += b.count; cs += b.crossSection
-            for f in o.firsts where f != o.firsts.min()! { gone.append(id); goneFirst.append(f) }
-        }
-        _ = try c.run("""
-            WITH t AS (
-                SELECT * FROM unnest(\(Int8Array(ids))::int8[], \(starts)::int4[], \(lengths)::int4[], \(Int8Array(first))::int8[],
-                                     \(Int8Array(last))::int8[]) AS t(track, s, n, first, last)
-            ), a AS (
-                SELECT \(Int8Array(frames))::int8[] AS frames, \(Int8Array(idx))::int8[] AS idx, \(Int8Array(x))::int8[] AS x,
-                       \(Int8Array(y))::int8[] AS y, \(Int8Array(count))::int8[] AS count, \(Float8Array(cs))::float8[] AS cs
-            ), merged AS (
-                INSERT INTO track_blocks AS b (run_id, track, first_frame, last_frame, frames, idx, x, y, count, cross_section)
-                SELECT \(runID), t.track, t.first, t.last, a.frames[t.s:t.s + t.n - 1], a.idx[t.s:t.s + t.n - 1],
-                       a.x[t.s:t.s + t.n - 1], a.y[t.s:t.s + t.n - 1], a.count[t.s:t.s + t.n - 1], a.cs[t.s:t.s + t.n - 1]
-                FROM t, a
-                ON CONFLICT (run_id, track, first_frame) DO UPDATE SET
-                    last_frame = excluded.last_frame, frames = excluded.frames, idx = excluded.idx, x = excluded.x,
-                    y = excluded.y, count = excluded.count, cross_section = excluded.cross_section
-            )
-            DELETE FROM track_blocks b USING unnest(\(Int8Array(gone))::int8[], \(Int8Array(goneFirst))::int8[]) AS d(track, first)
-            WHERE b.run_id = \(runID) AND b.track = d.track AND b.first_frame = d.first
-            """, logger)
+        for k in pending { trackColumns[k] = nil }
     }
 
     /// Removes a frame and its results (failed frames, which have no columns, are replaced).
@@ -898,13 +873,8 @@ private struct EventRow: Encodable {
     }
 }
 
-/// A track's block rows since the last merge: their first frames and their observations in order.
-private struct OpenBlock {
-    var firsts: [Int64] = []
-    var block = TrackBlock()
-    mutating func add(_ b: TrackBlock) {
-        firsts.append(b.frames.first!)
-        block.frames += b.frames; block.idx += b.idx; block.x += b.x; block.y += b.y; block.count += b.count
-        block.crossSection += b.crossSection
-    }
+/// What the track index needs of one frame's columns: the stored (fixed-point) values.
+private struct TrackColumns {
+    var track: [Int64], x: [Int64], y: [Int64], count: [Int64]
+    var crossSection: [Double]
 }

@@ -226,7 +226,7 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             // The indexed frames from the track's blocks (one index range), then the pending frames'
             // columns (at most a block and the smoothing lag), as SQLite's reader merges them.
             // Blocks come as arrays (about 1,600 rows for 5·10⁴ frames; decoding arrays is much cheaper
-            // than decoding one row per observation), read straight from their wire format.
+            // than decoding one row per observation), packed big-endian values copied as they are.
             let blocks = Collector<TrackObservation>()
             let csQuantum = q.crossSectionQuantum
             try c.forEachRow("""
@@ -235,9 +235,9 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
                 ORDER BY first_frame
                 """, logger) { row in
                 let cells = try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
-                let ks = try BinaryArray.int64s(cells.0), ix = try BinaryArray.int64s(cells.1)
-                let xs = try BinaryArray.int64s(cells.2), ys = try BinaryArray.int64s(cells.3)
-                let ns = try BinaryArray.int64s(cells.4), css = try BinaryArray.doubles(cells.5)
+                let ks = try PackedValues.int64s(cells.0), ix = try PackedValues.int64s(cells.1)
+                let xs = try PackedValues.int64s(cells.2), ys = try PackedValues.int64s(cells.3)
+                let ns = try PackedValues.int64s(cells.4), css = try PackedValues.doubles(cells.5)
                 guard [ix.count, xs.count, ys.count, ns.count, css.count].allSatisfy({ $0 == ks.count }) else {
                     throw PostgresStoreError.malformedArray("a track block of track \(id) with arrays of different lengths")
                 }

@@ -126,7 +126,7 @@ final class ConformanceTests: XCTestCase {
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let sqlite = try FrameStore(path: path, options: .init(trackIndexBlock: 8))
         let postgres = try PostgresFrameStore(url: url, run: RunKey(instrument: "microscope-1", name: uniqueRunName()),
-                                              options: .init(trackIndexBlock: 8, mergeBlocks: 2))
+                                              options: .init(trackIndexBlock: 8))
         try series.write(to: sqlite)
         try series.write(to: postgres)
         let expected = try gather(sqlite, series)
