@@ -36,11 +36,21 @@ public final class PostgresCatalogue: RunCatalogue, @unchecked Sendable {
         let now = Date().timeIntervalSince1970
         return try pool.snapshot { c in
             guard try hasTables(c) else { return [] }
+            // Shards: a database written by an older stemtrack has no shards table yet (readers do not migrate).
+            let hasShards = try Cells(c.run("SELECT to_regclass('shards') IS NOT NULL", logger)[0])(0, as: Bool.self)
+            let shardProgress = hasShards ? """
+                (SELECT count(*) AS total, count(*) FILTER (WHERE status = 'done') AS done,
+                        count(*) FILTER (WHERE status = 'running') AS running,
+                        count(*) FILTER (WHERE status = 'failed') AS failed,
+                        coalesce(sum(frames) FILTER (WHERE status = 'done'), 0)::int8 AS fitted
+                 FROM shards s WHERE s.run_id = r.id)
+                """ : "(SELECT 0::int8 AS total, 0::int8 AS done, 0::int8 AS running, 0::int8 AS failed, 0::int8 AS fitted)"
             return try c.run("""
                 SELECT r.name, r.instrument, coalesce(last.directory, r.directory), first.started_at, last.stopped_at,
                        (SELECT count(*) FROM sessions s WHERE s.run_id = r.id),
                        fr.frames, fr.failed, fr.last_frame, fr.last_acquired_at,
-                       h.pid, h.host, h.started_at, h.updated_at, h.state, h.backlog, h.frames, h.failed, h.last_frame_at, h.message
+                       h.pid, h.host, h.started_at, h.updated_at, h.state, h.backlog, h.frames, h.failed, h.last_frame_at, h.message,
+                       sh.total, sh.done, sh.running, sh.failed, sh.fitted
                 FROM runs r
                 LEFT JOIN LATERAL (SELECT started_at FROM sessions s WHERE s.run_id = r.id ORDER BY id LIMIT 1) first ON true
                 LEFT JOIN LATERAL (SELECT stopped_at, directory FROM sessions s WHERE s.run_id = r.id ORDER BY id DESC LIMIT 1) last ON true
@@ -48,6 +58,7 @@ public final class PostgresCatalogue: RunCatalogue, @unchecked Sendable {
                                           max(id) AS last_frame, max(acquired_at) AS last_acquired_at
                                    FROM frames f WHERE f.run_id = r.id) fr ON true
                 LEFT JOIN daemon_heartbeat h ON h.run_id = r.id
+                LEFT JOIN LATERAL \(unescaped: shardProgress) sh ON true
                 ORDER BY first.started_at DESC NULLS LAST, r.created_at DESC, r.id DESC
                 """, logger).map { row in
                 let x = Cells(row)
@@ -59,11 +70,15 @@ public final class PostgresCatalogue: RunCatalogue, @unchecked Sendable {
                                           state: try x(14), backlog: try x(15) ?? 0, frames: try x(16) ?? 0,
                                           failed: try x(17) ?? 0, lastFrameAt: try x(18), message: try x(19))
                 }
-                return RunSummary(
+                var summary = RunSummary(
                     name: try x(0), instrument: try x(1), directory: try x(2), startedAt: try x(3), stoppedAt: stoppedAt,
                     status: RunSummary.status(stoppedAt: stoppedAt, heartbeat: heartbeat, sessions: sessions, now: now),
                     frames: try x(6), failedFrames: try x(7), lastFrame: try x(8), lastAcquiredAt: try x(9),
                     updatedAt: heartbeat?.updatedAt)
+                if let total: Int = try x(20), total > 0 {
+                    summary.shards = .init(total: total, done: try x(21), running: try x(22), failed: try x(23), framesFitted: try x(24))
+                }
+                return summary
             }
         }
     }

@@ -267,12 +267,15 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
             }
             if withTimes, let first = points.first?.frame, let last = points.last?.frame {
                 var times = [Double?](repeating: nil, count: last - first + 1)
-                for row in try c.run("""
-                    SELECT id, acquired_at FROM frames WHERE run_id = \(runID) AND id BETWEEN \(first) AND \(last)
-                    """, logger) {
-                    let (k, t) = try row.decode((Int, Double?).self)
-                    times[k - first] = t
-                }
+                // One row of two arrays (not a row per frame: postgres-nio's per-row cost dominated);
+                // acquisition times are finite or NULL, NULL sent as NaN.
+                let row = try c.run("""
+                    SELECT coalesce(array_agg(id ORDER BY id), '{}'), coalesce(array_agg(coalesce(acquired_at, 'NaN'::float8) ORDER BY id), '{}')
+                    FROM frames WHERE run_id = \(runID) AND id BETWEEN \(first) AND \(last)
+                    """, logger)[0]
+                let (ib, tb) = try row.decode((ByteBuffer, ByteBuffer).self)
+                let ids = try BinaryArray.int64s(ib), ts = try BinaryArray.doubles(tb)
+                for (k, t) in zip(ids, ts) where !t.isNaN { times[Int(k) - first] = t }
                 for i in points.indices { points[i].acquiredAt = times[points[i].frame - first] }
             }
             return points

@@ -144,6 +144,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var lastAcquiredAt: Double?
     /// The last heartbeat's time, Unix s.
     public var updatedAt: Double?
+    /// A run processed on a cluster (`process --slurm`): how far its shards are; nil otherwise.
+    public var shards: ShardProgress?
 
     public init(name: String, instrument: String, directory: String? = nil, startedAt: Double? = nil,
                 stoppedAt: Double? = nil, status: String, frames: Int, failedFrames: Int, lastFrame: Int? = nil,
@@ -151,6 +153,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.name = name; self.instrument = instrument; self.directory = directory; self.startedAt = startedAt
         self.stoppedAt = stoppedAt; self.status = status; self.frames = frames; self.failedFrames = failedFrames
         self.lastFrame = lastFrame; self.lastAcquiredAt = lastAcquiredAt; self.updatedAt = updatedAt
+    }
+
+    /// The shards of a run processed on a cluster, counted by status, and the frames fitted.
+    public struct ShardProgress: Codable, Sendable, Equatable {
+        public var total: Int, done: Int, running: Int, failed: Int
+        public var framesFitted: Int
+        public init(total: Int, done: Int, running: Int, failed: Int, framesFitted: Int) {
+            self.total = total; self.done = done; self.running = running; self.failed = failed; self.framesFitted = framesFitted
+        }
     }
 
     /// The status from the last session and heartbeat (`now` Unix s).

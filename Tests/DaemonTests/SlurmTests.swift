@@ -1,6 +1,8 @@
 import Foundation
+import PostgresStore
 import Simulation
 import TIFFFrame
+import TrajectoryStore
 import XCTest
 
 /// `process --slurm` with real processes on the single-node Slurm cluster and the PostgreSQL
@@ -111,6 +113,11 @@ final class SlurmTests: XCTestCase {
         let table = try String(contentsOfFile: root + "/shards.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(table.count, 9, "a header and 8 shards")
         XCTAssertEqual(table.dropFirst().filter { $0.contains(",done,") }.count, 8)
+        // The run list (`/api/runs`, the live page) shows the shards' progress from the store.
+        let listed = try PostgresBackend.backends.openCatalogue(try StoreLocation(parsing: url)).runs()
+            .first { $0.instrument == instrument && $0.name == "sharded" }
+        XCTAssertEqual(listed?.shards, RunSummary.ShardProgress(total: 8, done: 8, running: 0, failed: 0, framesFitted: 200))
+        XCTAssertEqual(listed?.frames, 201, "200 frames and the damaged file")
 
         let marker = root + "/failed-once"
         _ = try stemtrack(["process", dir, "--db", url, "--instrument", instrument, "--run", "retried", "--pixel-size", "0.2",
