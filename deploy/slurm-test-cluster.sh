@@ -81,6 +81,8 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
+# A test cluster: schedule at once (the defaults wait up to 30 s between passes).
+SchedulerParameters=bf_interval=1,sched_min_interval=100000,defer_batch=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2

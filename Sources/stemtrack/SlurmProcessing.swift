@@ -245,7 +245,9 @@ enum SlurmProcessing {
                 print("submitted the sequential pass as job \(id); progress: stemtrack query shards --db … --instrument \(key.instrument) --run \(key.name)")
                 return
             }
-            let status = try waitForAssembly(dependency + ["--wait", assemblePath], store: store, total: shardCount)
+            let assembly = try sbatch(dependency + ["--parsable", assemblePath])
+            print("submitted the sequential pass as job \(assembly)")
+            let status = try waitForAssembly(assembly, store: store, total: shardCount)
             if status == 0 {
                 let done = try store.shards()
                 let frames = done.reduce(0) { $0 + ($1.frames ?? 0) }
@@ -286,14 +288,12 @@ enum SlurmProcessing {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// `sbatch --wait` for the sequential pass, printing the shards' progress from the store meanwhile.
-    static func waitForAssembly(_ args: [String], store: PostgresShards, total: Int) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sbatch"] + args
-        do { try p.run() } catch { throw SlurmError("sbatch could not be started (is Slurm installed?): \(error)") }
+    /// Follows the sequential pass (job `id`) until it leaves the queue, printing the shards'
+    /// progress from the store every second; returns its exit status (`scontrol show job`).
+    /// (`sbatch --wait` polls with growing intervals, up to half a minute after the job ended.)
+    static func waitForAssembly(_ id: String, store: PostgresShards, total: Int) throws -> Int32 {
         var last = ""
-        while p.isRunning {
+        while true {
             Thread.sleep(forTimeInterval: 1)
             if let s = try? store.shards() {
                 let done = s.filter { $0.status == .done }.count, running = s.filter { $0.status == .running }.count
@@ -301,9 +301,27 @@ enum SlurmProcessing {
                 let line = "shards: \(done)/\(total) done, \(running) running, \(failed) failed; \(frames) frames fitted"
                 if line != last { print(line); last = line }
             }
+            let (status, out, err) = try run("scontrol", ["show", "job", id, "-o"])
+            if status != 0 {
+                // Gone from the controller's memory (MinJobAge passed): ask the queue, else assume it ended.
+                if err.contains("Invalid job id") { return 1 }
+                continue
+            }
+            guard let state = field("JobState", in: out) else { continue }
+            if ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) { continue }
+            if state == "COMPLETED" { return 0 }
+            let code = field("ExitCode", in: out).flatMap { Int32($0.split(separator: ":").first ?? "") } ?? 1
+            if code == 0 { print("the sequential pass ended \(state)") }
+            return code == 0 ? 1 : code
         }
-        p.waitUntilExit()
-        return p.terminationStatus
+    }
+
+    /// The value of `NAME=` in `scontrol -o` output.
+    static func field(_ name: String, in text: String) -> String? {
+        for part in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) where part.hasPrefix(name + "=") {
+            return String(part.dropFirst(name.count + 1))
+        }
+        return nil
     }
 
     // MARK: The sequential pass
