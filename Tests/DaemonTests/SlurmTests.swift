@@ -128,6 +128,39 @@ final class SlurmTests: XCTestCase {
                            "-o", root + "/retried.csv"], "retried-shards")
         let retried = try String(contentsOfFile: root + "/retried.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(retried.filter { $0.hasPrefix("3,") && $0.contains(",done,2,") }.count, 1, "shard 3 done at the second attempt: \(retried)")
+        // Only the failed shard was submitted again.
+        XCTAssertEqual(retried.filter { !$0.hasPrefix("3,") && $0.contains(",done,1,") }.count, 7, "\(retried)")
         assertSame(single, try contents(run: "retried"), "a failed shard retried")
+    }
+
+    /// `--dry-run` writes both job scripts with the site options and submits nothing.
+    func testDryRunWritesTheJobScripts() throws {
+        let dir = root + "/small"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var s = SimulationSettings()
+        s.frameCount = 6; s.width = 64; s.height = 64; s.shape = .sphere(radius: 4)
+        let sim = try SeriesSimulator(s)
+        for k in 0..<6 { try TIFFWriter.write([sim.frame(k).frame], to: dir + String(format: "/f_%02d.tif", k)) }
+        let jobs = root + "/jobs"
+        _ = try stemtrack(["process", dir, "--db", url, "--instrument", "sim-\(tag)", "--run", "dry", "--slurm", "--shards", "4",
+                           "--dry-run", "--partition", "short", "--account", "lab7", "--time-limit", "0:30:00", "--cpus-per-task", "2",
+                           "--mem", "3G", "--throttle", "2", "--sbatch-arg=--qos=low", "--scripts", jobs], "dry-run")
+        let fit = try String(contentsOfFile: jobs + "/fit.sbatch", encoding: .utf8)
+        let assemble = try String(contentsOfFile: jobs + "/assemble.sbatch", encoding: .utf8)
+        for line in ["#SBATCH --partition=short", "#SBATCH --account=lab7", "#SBATCH --time=0:30:00", "#SBATCH --cpus-per-task=2",
+                     "#SBATCH --mem=3G", "#SBATCH --qos=low"] {
+            XCTAssertTrue(fit.contains(line + "\n"), "fit.sbatch lacks \(line)")
+            XCTAssertTrue(assemble.contains(line + "\n"), "assemble.sbatch lacks \(line)")
+        }
+        XCTAssertTrue(fit.contains("--shard-task \"$SLURM_ARRAY_TASK_ID\""))
+        XCTAssertTrue(assemble.contains("--from-shards"))
+        XCTAssertFalse(fit.contains("--dry-run") || fit.contains("--throttle") || fit.contains("--slurm'"), fit)
+        XCTAssertTrue(fit.contains("'--instrument' 'sim-\(tag)' '--run' 'dry'"), fit)
+        // Planned, not run: four shards of the six files.
+        _ = try stemtrack(["query", "shards", "--db", url, "--instrument", "sim-\(tag)", "--run", "dry", "--format", "csv",
+                           "-o", root + "/dry.csv"], "dry-shards")
+        let rows = try String(contentsOfFile: root + "/dry.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] }, ["1", "2", "1", "2"])
+        XCTAssertEqual(rows.filter { $0.contains(",planned,0,") }.count, 4)
     }
 }
