@@ -187,6 +187,8 @@ struct Pipeline {
         defer { pending = [] }
         var first: (any Error)?
         for f in pending {
+            // After a failure on a closed connection the rest will not be answered either: no waiting.
+            if first != nil && connection.isClosed { break }
             do { try connection.bounded(f) } catch { if first == nil { first = error } }
         }
         if let first { throw first }

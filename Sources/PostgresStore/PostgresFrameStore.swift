@@ -88,6 +88,9 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let c = connection, !c.isClosed { return c }
         connection = nil
+        // A new connection: what this writer remembers of uncommitted-or-not state is counted again.
+        readyFrames = nil
+        trackColumns = [:]
         let c = try connector.connect(role: "writer of \(run)")
         do {
             let rows = try c.run("SELECT pg_try_advisory_lock(\(PostgresSchema.writerLockClass), \(runID))", logger)
@@ -202,14 +205,16 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         var learned: Quantizer?
         var ready: Int?
+        // The lock (recursive) spans the transaction and the caches' update after its commit.
+        lock.lock(); defer { lock.unlock() }
         let outcome = try transaction { c, p in
             try write(result, session: session, c: c, pipeline: &p, start: start, learned: &learned, ready: &ready)
         }
-        lock.lock()
-        if outcome != .duplicate { readyFrames = ready }
         if let learned { cachedQuantizer = learned }
-        if let m = result.model { storedModels.insert(m.id) }
-        lock.unlock()
+        if outcome != .duplicate {
+            readyFrames = ready
+            if let m = result.model { storedModels.insert(m.id) }
+        }
         return outcome
     }
 
@@ -288,9 +293,11 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
                 FROM json_populate_recordset(NULL::particles, \(jsonText(r.particles.map(ParticleRow.init)))::json)
                 """, logger, into: &p)
         }
-        if let state = r.resumeState { try saveResumeState(c, frame: k, session: session, state: state) }
+        // Sent too (never waited for before the final statement), so that the first failure of
+        // any of them is the one reported (a later statement would only say the transaction aborted).
+        if let state = r.resumeState { c.send(try resumeStateUpsert(frame: k, session: session, state: state), logger, into: &p) }
         let now = Date().timeIntervalSince1970
-        for fill in r.temperatureFills where fill.frame != k { try applyFill(c, fill, now: now) }
+        for fill in r.temperatureFills where fill.frame != k { c.send(fillUpdate(fill, now: now), logger, into: &p) }
 
         // The frame's row, the in-progress mark and file key, and the notification in one statement
         // (data-modifying CTEs run exactly once whether or not they are referenced).
@@ -443,18 +450,26 @@ public final class PostgresFrameStore: StoreWriting, @unchecked Sendable {
     }
 
     private func saveResumeState(_ c: PostgresConnection, frame: Int, session: Int64, state: Data) throws {
-        _ = try c.run("""
-            INSERT INTO resume_state (run_id, frame, session_id, state) VALUES (\(runID), \(frame), \(session), \(state))
-            ON CONFLICT (run_id) DO UPDATE SET frame = excluded.frame, session_id = excluded.session_id, state = excluded.state
-            """, logger)
+        _ = try c.run(try resumeStateUpsert(frame: frame, session: session, state: state), logger)
+    }
+
+    private func resumeStateUpsert(frame: Int, session: Int64, state: Data) throws -> PostgresQuery {
+        try """
+        INSERT INTO resume_state (run_id, frame, session_id, state) VALUES (\(runID), \(frame), \(session), \(state))
+        ON CONFLICT (run_id) DO UPDATE SET frame = excluded.frame, session_id = excluded.session_id, state = excluded.state
+        """
     }
 
     private func applyFill(_ c: PostgresConnection, _ fill: TemperatureFill, now: Double) throws {
-        _ = try c.run("""
-            UPDATE frames SET temperature = \(zeroed(fill.celsius)), temperature_source = \(fill.source), temperature_filled_at = \(now),
-                              holder = \(fill.holder)
-            WHERE run_id = \(runID) AND id = \(fill.frame) AND temperature IS NULL
-            """, logger)
+        _ = try c.run(fillUpdate(fill, now: now), logger)
+    }
+
+    private func fillUpdate(_ fill: TemperatureFill, now: Double) -> PostgresQuery {
+        """
+        UPDATE frames SET temperature = \(zeroed(fill.celsius)), temperature_source = \(fill.source), temperature_filled_at = \(now),
+                          holder = \(fill.holder)
+        WHERE run_id = \(runID) AND id = \(fill.frame) AND temperature IS NULL
+        """
     }
 
     /// Writes revised counts of earlier frames and keeps their aggregates right; true when a

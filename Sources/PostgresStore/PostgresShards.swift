@@ -80,12 +80,12 @@ public final class PostgresShards: @unchecked Sendable {
         (0..<count).map { i in (i * n / count)..<((i + 1) * n / count) }
     }
 
-    /// The plan for `files` in `count` shards: kept when the same listing is already planned in
-    /// as many shards, else made anew (every shard `planned`).
+    /// The plan for `files` in `count` shards: kept when the same `identity` (a hash of the listing
+    /// and the analysis settings) is already planned in as many shards, else made anew (every
+    /// shard `planned`).
     @discardableResult
-    public func plan(files: [String], shards count: Int) throws -> [ShardRecord] {
+    public func plan(files: [String], identity listing: String, shards count: Int) throws -> [ShardRecord] {
         precondition(count >= 1 && count <= files.count)
-        let listing = Self.listingHash(files)
         return try transaction { c in
             _ = try c.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLockClass + 1), \(runID))", logger)
             let same = try c.run("""
@@ -136,20 +136,29 @@ public final class PostgresShards: @unchecked Sendable {
     }
 
     /// A task starts on `shard`: `running`, one more attempt.
-    public func start(shard: Int, host: String, job: String?) throws {
+    public func start(shard: Int, listing: String, shardCount: Int, host: String, job: String?) throws {
         try transaction { c in
             let rows = try c.run("""
                 UPDATE shards SET status = 'running', attempts = attempts + 1, host = \(host), job = \(job),
                                   started_at = \(Date().timeIntervalSince1970), finished_at = NULL, error = NULL
-                WHERE run_id = \(runID) AND shard = \(shard) RETURNING shard
+                WHERE run_id = \(runID) AND shard = \(shard) AND listing = \(listing) AND shard_count = \(shardCount)
+                RETURNING shard
                 """, logger)
             guard !rows.isEmpty else { throw StoreError.unavailable("shard \(shard) of run \(run) is not planned (planned again since?)") }
         }
     }
 
     /// A shard's fits, in one transaction that replaces whatever the shard stored before.
-    public func complete(shard: Int, fits: [(identity: String, contentHash: String, fit: Data)], failedFrames: Int) throws {
+    public func complete(shard: Int, listing: String, shardCount: Int, fits: [(identity: String, contentHash: String, fit: Data)],
+                         failedFrames: Int) throws {
         try transaction { c in
+            // Still the plan this task was started for (not planned again meanwhile)?
+            guard try !c.run("""
+                SELECT 1 FROM shards WHERE run_id = \(runID) AND shard = \(shard) AND listing = \(listing) AND shard_count = \(shardCount)
+                FOR UPDATE
+                """, logger).isEmpty else {
+                throw StoreError.unavailable("shard \(shard) of run \(run) was planned again while its task ran; submit again")
+            }
             var p = Pipeline(c)
             c.send("DELETE FROM shard_fits WHERE run_id = \(runID) AND shard = \(shard)", logger, into: &p)
             for f in fits {
@@ -169,11 +178,11 @@ public final class PostgresShards: @unchecked Sendable {
     }
 
     /// A shard's task failed: recorded so that `query shards` shows why and a new submission runs it again.
-    public func fail(shard: Int, error: String) throws {
+    public func fail(shard: Int, listing: String, error: String) throws {
         try transaction { c in
             _ = try c.run("""
                 UPDATE shards SET status = 'failed', error = \(error), finished_at = \(Date().timeIntervalSince1970)
-                WHERE run_id = \(runID) AND shard = \(shard)
+                WHERE run_id = \(runID) AND shard = \(shard) AND listing = \(listing)
                 """, logger)
         }
     }

@@ -69,6 +69,12 @@ struct SlurmError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// What a plan is made for: the archive's files in order and the analysis settings (fits made
+/// with other settings are not reused).
+func planIdentity(_ c: WatchConfiguration, files: [String]) throws -> String {
+    PostgresShards.listingHash(files + ["settings: " + (try c.analysisSettings().json)])
+}
+
 /// The archive's files as `process` takes them: the directory's listing in natural order (the
 /// same scan as the frame loop's).
 func archiveListing(_ c: WatchConfiguration) throws -> [String] {
@@ -113,11 +119,12 @@ enum SlurmProcessing {
         let job = ProcessInfo.processInfo.environment["SLURM_ARRAY_JOB_ID"].map { a in
             a + "_" + (ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] ?? "?")
         } ?? ProcessInfo.processInfo.environment["SLURM_JOB_ID"]
-        try store.start(shard: shard, host: ProcessInfo.processInfo.hostName, job: job)
+        let identity = try planIdentity(c, files: files)
+        guard identity == (try store.listing(shard: shard)) else {
+            throw SlurmError("the archive's files or the analysis settings changed since the shards were planned; submit again")
+        }
+        try store.start(shard: shard, listing: identity, shardCount: record.shardCount, host: ProcessInfo.processInfo.hostName, job: job)
         do {
-            guard PostgresShards.listingHash(files) == (try store.listing(shard: shard)) else {
-                throw SlurmError("the archive's files changed since the shards were planned; submit again")
-            }
             if let spec = ProcessInfo.processInfo.environment[testFailVariable], !spec.isEmpty {
                 let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
                 if parts.count == 2, Int(parts[0]) == shard, !FileManager.default.fileExists(atPath: parts[1]) {
@@ -140,10 +147,10 @@ enum SlurmProcessing {
                     fits.append((identity, hash, try outcome.encoded()))
                 }
             }
-            try store.complete(shard: shard, fits: fits, failedFrames: failed)
+            try store.complete(shard: shard, listing: identity, shardCount: record.shardCount, fits: fits, failedFrames: failed)
             print("shard \(shard): \(record.files) files, \(fits.count) frames fitted (\(failed) failed)")
         } catch {
-            try? store.fail(shard: shard, error: "\(error)")
+            try? store.fail(shard: shard, listing: identity, error: "\(error)")
             throw error
         }
     }
@@ -224,7 +231,7 @@ enum SlurmProcessing {
 
         var attempt = 0
         while true {
-            let plan = try store.plan(files: files, shards: shardCount)
+            let plan = try store.plan(files: files, identity: try planIdentity(c, files: files), shards: shardCount)
             let todo = plan.filter { $0.status != .done }.map(\.shard)
             let array = todo.isEmpty ? nil : "--array=\(arraySpec(todo))" + (o.throttle.map { "%\($0)" } ?? "")
             if o.dryRun {
@@ -303,12 +310,22 @@ enum SlurmProcessing {
             }
             let (status, out, err) = try run("scontrol", ["show", "job", id, "-o"])
             if status != 0 {
-                // Gone from the controller's memory (MinJobAge passed): ask the queue, else assume it ended.
-                if err.contains("Invalid job id") { return 1 }
+                // Gone from the controller's memory (MinJobAge passed): ask the accounting, if the site has it.
+                if err.contains("Invalid job id") {
+                    let (st, acct, _) = try run("sacct", ["-j", id, "-X", "-n", "-P", "-o", "State,ExitCode"])
+                    if st == 0, let line = acct.split(separator: "\n").first {
+                        let cells = line.split(separator: "|")
+                        if cells.first?.hasPrefix("COMPLETED") == true { return 0 }
+                        if cells.count > 1, let code = Int32(cells[1].split(separator: ":").first ?? "") { return code == 0 ? 1 : code }
+                    }
+                    throw SlurmError("job \(id) is no longer known to Slurm and its end was not seen; check its log and the store "
+                                     + "(stemtrack query shards / query summary)")
+                }
                 continue
             }
             guard let state = field("JobState", in: out) else { continue }
-            if ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) { continue }
+            if ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
+                "RESIZING", "STAGE_OUT", "SIGNALING", "STOPPED", "RESV_DEL_HOLD", "SPECIAL_EXIT"].contains(state) { continue }
             if state == "COMPLETED" { return 0 }
             let code = field("ExitCode", in: out).flatMap { Int32($0.split(separator: ":").first ?? "") } ?? 1
             if code == 0 { print("the sequential pass ended \(state)") }
