@@ -378,6 +378,17 @@ enum PostgresSchema {
         }
     }
 
+    /// The row id of `run` in `runs`, creating the run if it is new (several processes may do so at once).
+    static func runID(_ c: PostgresConnection, _ run: RunKey, logger: Logger) throws -> Int32 {
+        _ = try c.run("""
+            INSERT INTO runs (instrument, name, created_at) VALUES (\(run.instrument), \(run.name), \(Date().timeIntervalSince1970))
+            ON CONFLICT (instrument, name) DO NOTHING
+            """, logger)
+        let rows = try c.run("SELECT id FROM runs WHERE instrument = \(run.instrument) AND name = \(run.name)", logger)
+        guard let row = rows.first else { throw StoreError.unavailable("the run \(run) could not be created") }
+        return try Cells(row)(0, as: Int32.self)
+    }
+
     /// Creates `stemtrack_reader` (NOLOGIN: grant it to the users of `serve`) if the connecting user
     /// may create roles, and grants it SELECT on the store's tables; silently skipped otherwise.
     static func grantReader(_ connection: PostgresConnection, logger: Logger) throws {

@@ -58,13 +58,7 @@ public final class PostgresShards: @unchecked Sendable {
         let logger = connector.logger
         runID = try pool.with { c in
             try PostgresSchema.migrate(c, logger: logger)
-            _ = try c.run("""
-                INSERT INTO runs (instrument, name, created_at) VALUES (\(run.instrument), \(run.name), \(Date().timeIntervalSince1970))
-                ON CONFLICT (instrument, name) DO NOTHING
-                """, logger)
-            let rows = try c.run("SELECT id FROM runs WHERE instrument = \(run.instrument) AND name = \(run.name)", logger)
-            guard let row = rows.first else { throw StoreError.unavailable("the run \(run) could not be created") }
-            return try Cells(row)(0, as: Int32.self)
+            return try PostgresSchema.runID(c, run, logger: logger)
         }
     }
 

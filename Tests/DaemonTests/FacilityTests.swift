@@ -17,11 +17,7 @@ final class FacilityTests: XCTestCase {
     private let tag = String(UUID().uuidString.prefix(8)).lowercased()
 
     override func setUpWithError() throws {
-        guard let u = ProcessInfo.processInfo.environment["STEMTRACK_TEST_POSTGRES"], !u.isEmpty else {
-            XCTFail("STEMTRACK_TEST_POSTGRES is not set: run the tests with deploy/test.sh, which starts PostgreSQL")
-            throw NoServer()
-        }
-        url = u
+        url = try TestServers.postgresURL()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-facility-\(tag)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
@@ -34,12 +30,7 @@ final class FacilityTests: XCTestCase {
 
     /// Frames of a small simulated particle (different seeds per microscope).
     private func simulator(seed: UInt64, frames: Int) throws -> SeriesSimulator {
-        var s = SimulationSettings()
-        s.seed = seed
-        s.frameCount = frames
-        s.width = 96; s.height = 96
-        s.shape = .sphere(radius: 6)
-        return try SeriesSimulator(s)
+        try TestFrames.simulator(frames: frames, seed: seed)
     }
 
     /// Writes frame `k` into `dir` the way acquisition software does (a temporary name renamed into place).
@@ -208,8 +199,6 @@ final class FacilityTests: XCTestCase {
         XCTAssertEqual(daemon.stop(), 0)
         assertStoredOnce(frames(c, instrument: instrument, run: "kill"), files: frameCount, "after three kills")
     }
-
-    struct NoServer: Error {}
 
     /// Runs `deploy/postgres-test-server.sh ARGS`.
     static func server(_ arguments: [String]) throws {

@@ -90,6 +90,22 @@ enum DaemonProcess {
 }
 
 /// Small simulated frames and damaged variants of them.
+/// The servers `deploy/test.sh` starts for the process-level tests; a test without them fails
+/// (with the reason), it is never skipped.
+enum TestServers {
+    struct Missing: Error {}
+
+    /// `STEMTRACK_TEST_POSTGRES`, the URL of the test PostgreSQL cluster.
+    static func postgresURL(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        guard let u = ProcessInfo.processInfo.environment["STEMTRACK_TEST_POSTGRES"], !u.isEmpty else {
+            XCTFail("STEMTRACK_TEST_POSTGRES is not set: run the tests with deploy/test.sh, which starts PostgreSQL",
+                    file: file, line: line)
+            throw Missing()
+        }
+        return u
+    }
+}
+
 enum TestFrames {
     static func simulator(frames: Int = 12, seed: UInt64 = 21) throws -> SeriesSimulator {
         var s = SimulationSettings()

@@ -14,15 +14,11 @@ final class SlurmTests: XCTestCase {
     private let tag = String(UUID().uuidString.prefix(8)).lowercased()
 
     override func setUpWithError() throws {
-        guard let u = ProcessInfo.processInfo.environment["STEMTRACK_TEST_POSTGRES"], !u.isEmpty else {
-            XCTFail("STEMTRACK_TEST_POSTGRES is not set: run the tests with deploy/test.sh, which starts PostgreSQL")
-            throw FacilityTests.NoServer()
-        }
+        url = try TestServers.postgresURL()
         guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) else {
             XCTFail("SLURM_CONF is not set: run the tests with deploy/test.sh, which starts a single-node Slurm cluster")
-            throw FacilityTests.NoServer()
+            throw TestServers.Missing()
         }
-        url = u
         root = FileManager.default.temporaryDirectory.appendingPathComponent("stemtrack-slurm-\(tag)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
@@ -33,12 +29,7 @@ final class SlurmTests: XCTestCase {
     private func archive(frames: Int) throws -> String {
         let dir = root + "/archive"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var s = SimulationSettings()
-        s.seed = 71
-        s.frameCount = frames
-        s.width = 96; s.height = 96
-        s.shape = .sphere(radius: 6)
-        let sim = try SeriesSimulator(s)
+        let sim = try TestFrames.simulator(frames: frames, seed: 71)
         for k in 0..<frames {
             try TIFFWriter.write([sim.frame(k).frame], to: dir + String(format: "/frame_%05d.tif", k))
         }
