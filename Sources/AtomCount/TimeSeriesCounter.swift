@@ -1,4 +1,5 @@
 import Foundation
+import StemCore
 
 /// Counting through a live series without recounting every frame from scratch.
 ///
@@ -14,14 +15,14 @@ public struct TimeSeriesCounter: Sendable, Codable {
     /// Refit when the new frame's mean log-density is this many standard errors below the pool's.
     public var refitThreshold: Double
     public var counter: MixtureCounter
-    /// At most this many pooled cross-sections enter a fit (an evenly strided, deterministic
-    /// subsample of the pool beyond that), so that a refit stays well under a second on a live
+    /// About this many pooled cross-sections enter a fit (a deterministic subsample of the pool
+    /// beyond that, ``subsample(_:maximum:)``), so that a refit stays well under a second on a live
     /// acquisition of ~1,000 columns per frame.
     public var maxFitSamples: Int = 2000
 
     public private(set) var model: CountingModel?
     /// Cross-sections of the last `window` frames.
-    public private(set) var pool: [[Double]] = []
+    @BinaryPacked public private(set) var pool: [[Double]] = []
     private var framesSinceFit = 0
     private var poolSizeAtFit = 0
     private var referenceMean = 0.0
@@ -31,6 +32,24 @@ public struct TimeSeriesCounter: Sendable, Codable {
         self.window = max(1, window)
         self.refitThreshold = refitThreshold
         self.counter = counter
+    }
+
+    /// At most about `maximum` of the pooled cross-sections, deterministically: every s-th
+    /// column of each frame, s = ⌈pooled / maximum⌉, starting at column (p mod s) in the pool's
+    /// p-th frame. Rotating the start keeps every column in the subsample; one stride over the
+    /// concatenated frames would take the same columns from every frame whenever s divides the
+    /// column count (1,000 columns, 20 frames: the same 100 columns, 20 times). One frame's
+    /// subsample is every s-th column from the first.
+    static func subsample(_ pool: [[Double]], maximum: Int) -> [Double] {
+        let total = pool.reduce(0) { $0 + $1.count }
+        let s = max(1, Int((Double(total) / Double(max(1, maximum))).rounded(.up)))
+        guard s > 1 else { return Array(pool.joined()) }
+        var out: [Double] = []
+        out.reserveCapacity(total / s + pool.count)
+        for (p, frame) in pool.enumerated() {
+            for i in Swift.stride(from: p % s, to: frame.count, by: s) { out.append(frame[i]) }
+        }
+        return out
     }
 
     /// One frame's counts and the model that produced them.
@@ -58,13 +77,13 @@ public struct TimeSeriesCounter: Sendable, Codable {
             if z < -refitThreshold { reason = String(format: "model no longer fits (z = %.1f)", z) }
         }
         if reason != nil {
-            let all = pool.flatMap { $0 }
-            let stride = max(1, Int((Double(all.count) / Double(maxFitSamples)).rounded(.up)))
-            let pooled = stride == 1 ? all : Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
+            let pooled = Self.subsample(pool, maximum: maxFitSamples)
             let result = try counter.count(pooled)
             model = result.model
             poolSizeAtFit = pool.count
-            let densities = pooled.map(result.model.logDensity)
+            // The reference is the whole pool's, not the subsample's: a frame is compared with
+            // the frames it was pooled with.
+            let densities = pool.joined().map(result.model.logDensity)
             referenceMean = densities.reduce(0, +) / Double(densities.count)
             referenceSD = (densities.reduce(0) { $0 + ($1 - referenceMean) * ($1 - referenceMean) } / Double(max(1, densities.count - 1))).squareRoot()
         }

@@ -25,9 +25,39 @@ public struct Point: Sendable, Codable, Equatable, Hashable {
 /// Median of a non-empty array (mean of the two middle values for an even count).
 public func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of an empty array")
-    let s = values.sorted()
-    let n = s.count
-    return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2])
+    let n = values.count
+    guard n > 32, !values.contains(where: \.isNaN) else {
+        let s = values.sorted()
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+    // The same order statistics as sorting, found by selection in O(n).
+    var a = values
+    let upper = select(&a, rank: n / 2)
+    guard n % 2 == 0 else { return upper }
+    // The largest value below rank n/2 lies in a[0..<n/2] after the partition.
+    return 0.5 * (a[0..<n / 2].max()! + upper)
+}
+
+/// Reorders `a` so that `a[rank]` is the value sorting would put there, every element before it
+/// ≤ it and every element after it ≥ it (Hoare's selection, median-of-three pivots), and returns
+/// that value. `a` must hold no NaN.
+func select(_ a: inout [Double], rank: Int) -> Double {
+    var lo = 0, hi = a.count - 1
+    while hi > lo {
+        let mid = lo + (hi - lo) / 2
+        if a[mid] < a[lo] { a.swapAt(mid, lo) }
+        if a[hi] < a[lo] { a.swapAt(hi, lo) }
+        if a[hi] < a[mid] { a.swapAt(hi, mid) }
+        let pivot = a[mid]
+        var i = lo, j = hi
+        while i <= j {
+            while a[i] < pivot { i += 1 }
+            while pivot < a[j] { j -= 1 }
+            if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if rank <= j { hi = j } else if rank >= i { lo = i } else { break }
+    }
+    return a[rank]
 }
 
 /// Median nearest-neighbour distance of a point set, px (nil for fewer than two points): the

@@ -62,7 +62,7 @@ public struct MeasuredLattice: Sendable, Codable, Equatable {
             for v in sample where length(v - c) < tol { s += v; n += 1 }
             return (n > 0 ? s / Double(n) : c, n)
         }
-        let density = sample.map { c in sample.reduce(0) { $0 + (length($1 - c) < tol ? 1 : 0) } }
+        let density = neighbourCounts(sample, within: tol)
         let order = sample.indices.sorted { (density[$0], -length(sample[$0])) > (density[$1], -length(sample[$1])) }
         let first = clusterMean(sample[order[0]]).0
         guard let k = order.first(where: { i in
@@ -92,6 +92,56 @@ public struct MeasuredLattice: Sendable, Codable, Equatable {
             residual = (ss / Double(used)).squareRoot(); pairs = used
         }
         return MeasuredLattice(a1: a1, a2: a2, residual: residual, pairs: pairs)
+    }
+
+    /// For each vector, how many vectors of `vectors` (itself included) lie closer than `radius`:
+    /// the same counts as comparing every pair (`length(u − v) < radius`), found on a grid of
+    /// cells of side `radius`/2. Cells wholly inside or outside the circle (with a margin far
+    /// above rounding) are counted or skipped whole; only the members of cells that cross the
+    /// circle are compared one by one. Neighbour vectors of a lattice fall in a few tight clusters,
+    /// so this is close to linear where the pairwise count was quadratic.
+    static func neighbourCounts(_ vectors: [SIMD2<Double>], within radius: Double) -> [Int] {
+        func direct() -> [Int] { vectors.map { c in vectors.reduce(0) { $0 + (length($1 - c) < radius ? 1 : 0) } } }
+        guard vectors.count > 64, radius > 0, radius.isFinite,
+              vectors.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { return direct() }
+        let h = radius / 2
+        let lo = SIMD2(vectors.map(\.x).min()!, vectors.map(\.y).min()!)
+        let hi = SIMD2(vectors.map(\.x).max()!, vectors.map(\.y).max()!)
+        let nx = Int(((hi.x - lo.x) / h).rounded(.down)) + 1, ny = Int(((hi.y - lo.y) / h).rounded(.down)) + 1
+        guard nx > 0, ny > 0, nx * ny <= 16 * vectors.count + 1024 else { return direct() }
+        func cell(_ v: SIMD2<Double>) -> (Int, Int) {
+            (min(nx - 1, Int(((v.x - lo.x) / h).rounded(.down))), min(ny - 1, Int(((v.y - lo.y) / h).rounded(.down))))
+        }
+        // Members of each cell, contiguous (counting sort by cell).
+        var start = [Int](repeating: 0, count: nx * ny + 1)
+        let home = vectors.map { v -> Int in let (i, j) = cell(v); return j * nx + i }
+        for k in home { start[k + 1] += 1 }
+        for k in 0..<(nx * ny) { start[k + 1] += start[k] }
+        var fill = start, members = [Int](repeating: 0, count: vectors.count)
+        for (m, k) in home.enumerated() { members[fill[k]] = m; fill[k] += 1 }
+        let margin = 1e-6 * h
+        return vectors.map { c in
+            var n = 0
+            let (ci, cj) = cell(c)
+            let reach = 3
+            for j in max(0, cj - reach)...min(ny - 1, cj + reach) {
+                let y0 = lo.y + Double(j) * h - margin, y1 = lo.y + Double(j + 1) * h + margin
+                for i in max(0, ci - reach)...min(nx - 1, ci + reach) {
+                    let a = start[j * nx + i], b = start[j * nx + i + 1]
+                    guard b > a else { continue }
+                    let x0 = lo.x + Double(i) * h - margin, x1 = lo.x + Double(i + 1) * h + margin
+                    let dxNear = max(0, max(x0 - c.x, c.x - x1)), dyNear = max(0, max(y0 - c.y, c.y - y1))
+                    if (dxNear * dxNear + dyNear * dyNear).squareRoot() >= radius + margin { continue }
+                    let dxFar = max(abs(x0 - c.x), abs(x1 - c.x)), dyFar = max(abs(y0 - c.y), abs(y1 - c.y))
+                    if (dxFar * dxFar + dyFar * dyFar).squareRoot() < radius - margin {
+                        n += b - a
+                    } else {
+                        for m in members[a..<b] where length(vectors[m] - c) < radius { n += 1 }
+                    }
+                }
+            }
+            return n
+        }
     }
 
     /// Median distance from each point to its nearest other point.

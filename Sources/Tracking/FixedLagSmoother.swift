@@ -1,5 +1,6 @@
 import AtomCount
 import Foundation
+import StemCore
 
 /// Fixed-lag smoothing of every track's counts with the count ``CountHMM``, one frame at a time:
 /// the live counterpart of the offline hidden-Markov smoothing, and the same code offline (a lag
@@ -75,7 +76,7 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
     public var lag: Int
     /// Smooth (else every count is the observed one, with confidence 1).
     public var enabled: Bool
-    private var tracks: [Int: TrackWindow] = [:]
+    @BinaryPacked private var tracks: [Int: TrackWindow] = [:]
     /// Counting models referred to by observations not yet final.
     private var models: [String: CountingModel] = [:]
     /// Last frame seen.
@@ -105,14 +106,16 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
         }
         var out: [Revision] = []
         let s = states
+        // The forward pass of each smoothed window, reused when its first observations are made final.
+        var forwards: [Int: [[Double]]] = [:]
         for id in touched.sorted() {
             let before = tracks[id]!.window.map(\.count)
-            smooth(track: id, states: s)
+            forwards[id] = smooth(track: id, states: s)
             for (k, o) in tracks[id]!.window.enumerated() where o.frame > frame - lag {
                 if o.frame == frame || o.count != before[k] { out.append(Revision(track: id, observation: o, final: false)) }
             }
         }
-        out += finalize(upTo: frame - lag, states: s)
+        out += finalize(upTo: frame - lag, states: s, forwards: forwards)
         out.sort { ($0.frame, $0.index) < ($1.frame, $1.index) }
         prune()
         return out
@@ -131,13 +134,15 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
     /// Forgets a track that ended (after its last observation is final).
     public mutating func forget(track: Int) { tracks[track] = nil }
 
-    private mutating func finalize(upTo limit: Int, states s: Int) -> [Revision] {
+    /// `forwards`: forward passes already made this frame with `s` states, by track (smoothing
+    /// changes only counts and confidences, which the forward pass does not read).
+    private mutating func finalize(upTo limit: Int, states s: Int, forwards: [Int: [[Double]]] = [:]) -> [Revision] {
         var out: [Revision] = []
         for id in tracks.keys.sorted() {
             var w = tracks[id]!
             guard let first = w.window.first, first.frame <= limit else { continue }
             // Filtered distributions at each window observation (the forward pass).
-            let alphas = enabled ? forward(w, states: s) : []
+            let alphas = enabled ? (forwards[id] ?? forward(w, states: s).alphas) : []
             var k = 0
             while k < w.window.count, w.window[k].frame <= limit {
                 let o = w.window[k]
@@ -230,36 +235,40 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
         return normalised(p)
     }
 
-    /// Normalised filtered distributions at every window observation.
-    private func forward(_ w: TrackWindow, states s: Int) -> [[Double]] {
-        var alphas: [[Double]] = []
+    /// Normalised filtered distributions at every window observation, and each observation's
+    /// emission likelihoods scaled by their largest (exp(log p(y|n) − max)), for the backward pass.
+    private func forward(_ w: TrackWindow, states s: Int) -> (alphas: [[Double]], likelihoods: [[Double]]) {
+        var alphas: [[Double]] = [], likelihoods: [[Double]] = []
+        alphas.reserveCapacity(w.window.count); likelihoods.reserveCapacity(w.window.count)
         var p = prior(w, states: s)
         for (k, o) in w.window.enumerated() {
             if k > 0 { for _ in 0..<max(1, o.frame - w.window[k - 1].frame) { p = step(p) } }
             let e = logEmission(o, states: s)
             let top = e.max() ?? 0
-            p = normalised((0..<s).map { p[$0] * exp(e[$0] - top) })
+            let l = e.map { exp($0 - top) }
+            p = normalised((0..<s).map { p[$0] * l[$0] })
             alphas.append(p)
+            likelihoods.append(l)
         }
-        return alphas
+        return (alphas, likelihoods)
     }
 
-    private mutating func smooth(track id: Int, states s: Int) {
+    /// Smooths one track's window; returns its forward pass (nil when smoothing is off).
+    private mutating func smooth(track id: Int, states s: Int) -> [[Double]]? {
         var w = tracks[id]!
         guard enabled else {
             for k in w.window.indices { w.window[k].count = w.window[k].rawCount; w.window[k].confidence = 1 }
             tracks[id] = w
-            return
+            return nil
         }
-        let alphas = forward(w, states: s)
+        let (alphas, likelihoods) = forward(w, states: s)
         let n = w.window.count
         var beta = [Double](repeating: 1, count: s)
         for k in stride(from: n - 1, through: 0, by: -1) {
             if k < n - 1 {
                 let next = w.window[k + 1]
-                let e = logEmission(next, states: s)
-                let top = e.max() ?? 0
-                var v = (0..<s).map { beta[$0] * exp(e[$0] - top) }
+                let l = likelihoods[k + 1]
+                var v = (0..<s).map { beta[$0] * l[$0] }
                 for _ in 0..<max(1, next.frame - w.window[k].frame) { v = stepBack(v) }
                 let z = v.max() ?? 1
                 beta = z > 0 ? v.map { $0 / z } : v
@@ -271,5 +280,28 @@ public struct FixedLagSmoother: Sendable, Codable, Equatable {
             w.window[k].confidence = posterior[best]
         }
         tracks[id] = w
+        return alphas
+    }
+}
+
+extension FixedLagSmoother.Observation: BinaryPackable {
+    public func pack(into w: inout BinaryWriter) {
+        w.write(frame); w.write(index); w.write(crossSection); w.write(rawCount); modelID.pack(into: &w)
+        w.write(x); w.write(y); time.pack(into: &w); w.write(count); w.write(confidence)
+    }
+    public init(unpacking r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init(frame: try r.readInt(), index: try r.readInt(), crossSection: try r.readDouble(), rawCount: try r.readInt(),
+                  modelID: try String?(unpacking: &r), x: try r.readDouble(), y: try r.readDouble(),
+                  time: try Double?(unpacking: &r))
+        count = try r.readInt()
+        confidence = try r.readDouble()
+    }
+}
+
+extension FixedLagSmoother.TrackWindow: BinaryPackable {
+    func pack(into w: inout BinaryWriter) { filtered.pack(into: &w); lastFinal.pack(into: &w); window.pack(into: &w) }
+    init(unpacking r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init(filtered: try [Double]?(unpacking: &r), lastFinal: try FixedLagSmoother.Observation?(unpacking: &r),
+                  window: try [FixedLagSmoother.Observation](unpacking: &r))
     }
 }

@@ -100,12 +100,12 @@ public struct Tracker: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         settings = try c.decode(TrackerSettings.self, forKey: .settings)
-        tracks = try c.decode([TrackState].self, forKey: .tracks)
+        tracks = try c.decode(BinaryPacked<[TrackState]>.self, forKey: .tracks).wrappedValue
         nextTrackID = try c.decode(Int.self, forKey: .nextTrackID)
         firstFrame = try c.decodeIfPresent(Int.self, forKey: .firstFrame)
         lastFrame = try c.decodeIfPresent(Int.self, forKey: .lastFrame)
         spacing = try c.decodeIfPresent(Double.self, forKey: .spacing)
-        previousPositions = try c.decode([Point].self, forKey: .previousPositions)
+        previousPositions = try c.decode(BinaryPacked<[Point]>.self, forKey: .previousPositions).wrappedValue
         if let t = try c.decodeIfPresent(SimilarityTransform.self, forKey: .transform) {
             transform = t
         } else {
@@ -124,11 +124,12 @@ public struct Tracker: Sendable, Codable, Equatable {
     }
 
     /// Encodes the state (with `drift` as well as `transform`, so that readers that know only the
-    /// drift still decode it).
+    /// drift still decode it). The tracks and previous positions are written packed
+    /// (``BinaryPacked``); their earlier keyed form is still decoded.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(settings, forKey: .settings)
-        try c.encode(tracks, forKey: .tracks)
+        try c.encode(BinaryPacked(wrappedValue: tracks), forKey: .tracks)
         try c.encode(nextTrackID, forKey: .nextTrackID)
         try c.encodeIfPresent(firstFrame, forKey: .firstFrame)
         try c.encodeIfPresent(lastFrame, forKey: .lastFrame)
@@ -136,7 +137,7 @@ public struct Tracker: Sendable, Codable, Equatable {
         try c.encode(transform, forKey: .transform)
         try c.encode(lastRotationStep, forKey: .lastRotationStep)
         try c.encodeIfPresent(spacing, forKey: .spacing)
-        try c.encode(previousPositions, forKey: .previousPositions)
+        try c.encode(BinaryPacked(wrappedValue: previousPositions), forKey: .previousPositions)
         try c.encode(pendingEvents, forKey: .pendingEvents)
         try c.encode(recentTimes, forKey: .recentTimes)
         try c.encode(endedObservations, forKey: .endedObservations)
@@ -322,5 +323,20 @@ public struct Tracker: Sendable, Codable, Equatable {
         let pendingTracks = Set(pendingEvents.flatMap(\.tracks))
         endedObservations = endedObservations.filter { pendingTracks.contains($0.key) }
         return ready + composites
+    }
+}
+
+extension Tracker.TrackState: BinaryPackable {
+    public func pack(into w: inout BinaryWriter) {
+        w.write(id); position.pack(into: &w); rawPosition.pack(into: &w); crossSection.pack(into: &w); count.pack(into: &w)
+        w.write(firstFrame); w.write(lastFrame); w.write(observations); confirmedCount.pack(into: &w)
+        candidateCount.pack(into: &w); w.write(candidateFrame); w.write(candidateRun); candidatePosition.pack(into: &w)
+    }
+    public init(unpacking r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init(id: try r.readInt(), position: try Point(unpacking: &r), rawPosition: try Point(unpacking: &r),
+                  crossSection: try Double?(unpacking: &r), count: try Int?(unpacking: &r), firstFrame: try r.readInt(),
+                  lastFrame: try r.readInt(), observations: try r.readInt(), confirmedCount: try Int?(unpacking: &r),
+                  candidateCount: try Int?(unpacking: &r), candidateFrame: try r.readInt(), candidateRun: try r.readInt(),
+                  candidatePosition: try Point(unpacking: &r))
     }
 }

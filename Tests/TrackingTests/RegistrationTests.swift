@@ -48,3 +48,20 @@ final class RegistrationTests: XCTestCase {
         XCTAssertLessThanOrEqual((r.shift - s).length, 0.05, "found \(r.shift), true \(s)")
     }
 }
+
+/// `median` selects instead of sorting: the same value as the sorted definition.
+final class MedianTests: XCTestCase {
+    func testMedianEqualsSortedDefinition() {
+        var rng = SplitMix64(seed: 42)
+        for n in [1, 2, 3, 33, 34, 100, 1001, 4000] {
+            for duplicates in [false, true] {
+                let v = (0..<n).map { _ in duplicates ? (rng.uniform() * 7).rounded() : rng.normal() }
+                let s = v.sorted()
+                let expected = n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2])
+                XCTAssertEqual(median(v), expected, "n = \(n), duplicates \(duplicates)")
+            }
+        }
+        XCTAssertEqual(median([Double](repeating: 2.5, count: 64)), 2.5)
+        XCTAssertEqual(median((0..<100).map(Double.init)), 49.5)
+    }
+}
