@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CLapacke", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
 
@@ -73,7 +74,7 @@ let package = Package(
         .target(name: "HolderLogs"),
         .target(name: "Simulation", dependencies: ["TIFFFrame", "FrameFormats", "StemCore"]),
         // Dashboard: shared plots/PNG/report (Report) and the JSON API with the live page (HTTPAPI).
-        .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "FrameFormats", "AtomCount"]),
+        .target(name: "Report", dependencies: ["TrajectoryStore", "TIFFFrame", "FrameFormats", "AtomCount", "CZlib"]),
         .target(name: "HTTPAPI", dependencies: [
             "Report", "TrajectoryStore", "TIFFFrame", "AtomCount", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -115,6 +116,10 @@ let package = Package(
                            .target(name: "PostgresStore", condition: .when(traits: ["PostgreSQL"]))],
             path: "bench/SequentialBenchmark"),
         .executableTarget(
+            name: "stemtrack-png-bench",
+            dependencies: ["Report", "TIFFFrame", "Simulation", "BenchSupport"],
+            path: "bench/PNGBenchmark"),
+        .executableTarget(
             name: "stemtrack-api-bench",
             dependencies: ["TrajectoryStore", "HTTPAPI", "BenchSupport"],
             path: "bench/APIBenchmark"),
@@ -142,7 +147,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
-            "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame",
+            "HTTPAPI", "Report", "TrajectoryStore", "TIFFFrame", "TestSupport", "StemCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import Report
+import TIFFFrame
 import TrajectoryStore
 import XCTest
 
@@ -113,6 +114,7 @@ final class EndpointTests: XCTestCase {
     }
 
     func testFrameImage() async throws {
+        let expected = FrameImage(frame: try TIFFReader.readFirst(path: run.directory.appendingPathComponent("frame_011.tif").path))
         try await withAPI(run.database) { api in
             let (status, png, type) = try await api.get("/api/frames/11/image.png")
             XCTAssertEqual(status, 200)
@@ -120,7 +122,10 @@ final class EndpointTests: XCTestCase {
             XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
             XCTAssertEqual(Array(png[12..<16]), Array("IHDR".utf8))
             XCTAssertEqual(Array(png[16..<24]), [0, 0, 0, 160, 0, 0, 0, 160])
-            XCTAssertGreaterThan(png.count, 160 * 160)
+            // Deflated, and decoding to the frame's display image.
+            let decoded = try PNGDecoder.decode(png)
+            XCTAssertEqual(decoded.pixels, expected.pixels)
+            XCTAssertLessThan(png.count, 160 * 160)
             let message = try await api.error("/api/frames/10/image.png", status: 404)
             XCTAssertTrue(message.contains("frame_010.tif"), message)
         }
