@@ -17,7 +17,10 @@ public struct RunReport: Sendable {
     public init() {}
 
     /// Builds the HTML from the store. `progress(stage, done, total)` is called as work advances.
-    public func html(reader: any StoreQuerying, title: String,
+    /// With `databasePath` the last frame's image file is looked for (``FrameLocator``: the
+    /// stored path, then relative to the working directory, the database's directory and the
+    /// runs' acquisition directories) and embedded as PNG under its column map.
+    public func html(reader: any StoreQuerying, title: String, databasePath: String? = nil,
                      progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> String {
         let summary = try reader.summary()
         let total = summary.frames
@@ -45,11 +48,17 @@ public struct RunReport: Sendable {
         let columns = try last.map { try reader.columns(frame: $0.frame) } ?? []
         let model = try last?.modelID.flatMap { id in try reader.models().first { $0.id == id } }
         let icl = last.map { ICLCurve.compute(frame: $0.frame, crossSections: columns.map(\.crossSection)) }
+        let sessions = try reader.sessions()
+        let image: Data? = try last.flatMap { f -> Data? in
+            guard let databasePath else { return nil }
+            let locator = FrameLocator(databasePath: databasePath, runDirectories: sessions.compactMap(\.directory))
+            return try locator.read(f.path).map { try FrameImage(frame: $0).png() }
+        }
         progress(.lastFrame, 1, 1)
         progress(.writing, 0, 1)
         let start = summary.firstAcquiredAt
         var sections: [String] = []
-        sections.append(summaryTable(summary, runs: try reader.sessions()))
+        sections.append(summaryTable(summary, runs: sessions))
         sections.append(section("Atoms and columns", [
             timePlot(frames, start: start, title: "Atoms against time", yLabel: "atoms") { $0.atoms.map(Double.init) },
             timePlot(frames, start: start, title: "Columns against time", yLabel: "columns") { Double($0.columnCount) },
@@ -62,7 +71,7 @@ public struct RunReport: Sendable {
             sections.append(section("Last frame (\(last.frame))", [
                 histogram(columns, model: model, frame: last.frame),
                 iclPlot(icl),
-                columnMap(columns, frame: last),
+                columnMap(columns, frame: last, image: image),
             ]))
         }
         sections.append(eventTable(events, total: summary.events.values.reduce(0, +), start: start))
@@ -212,7 +221,9 @@ public struct RunReport: Sendable {
         return figure(p)
     }
 
-    func columnMap(_ columns: [ColumnRecord], frame f: FrameRecord) -> String {
+    /// The columns over the frame's image (`image`: its PNG, shown at the frame's size with pixel
+    /// centres at integer coordinates), or on black without it.
+    func columnMap(_ columns: [ColumnRecord], frame f: FrameRecord, image: Data? = nil) -> String {
         let w = Double(f.imageWidth ?? Int((columns.map(\.x).max() ?? 1) + 10))
         let h = Double(f.imageHeight ?? Int((columns.map(\.y).max() ?? 1) + 10))
         let counts = columns.compactMap(\.count)
@@ -221,6 +232,10 @@ public struct RunReport: Sendable {
         var svg = String(format: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"520\" height=\"%.0f\">",
                          w, h, 520 * h / w)
         svg += String(format: "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#111\"/>", w, h)
+        if let image {
+            svg += String(format: "<image x=\"-0.5\" y=\"-0.5\" width=\"%.0f\" height=\"%.0f\" preserveAspectRatio=\"none\" href=\"data:image/png;base64,", w, h)
+                + image.base64EncodedString() + "\"><title>frame \(f.frame) image</title></image>"
+        }
         for c in columns {
             svg += String(format: "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"%@\"><title>%@</title></circle>",
                           c.x, c.y, r, Self.countColour(c.count, lo, hi), c.count.map { "\($0) atoms" } ?? "not counted")
@@ -233,7 +248,8 @@ public struct RunReport: Sendable {
             }
         }
         legend += "</div>"
-        return "<figure><figcaption>Columns of frame \(f.frame) (\(columns.count)), coloured by atom count</figcaption>" + svg + legend + "</figure>"
+        let over = image == nil ? " (image file not found)" : " over its image"
+        return "<figure><figcaption>Columns of frame \(f.frame) (\(columns.count)), coloured by atom count\(over)</figcaption>" + svg + legend + "</figure>"
     }
 
     func eventTable(_ events: [EventRecord], total: Int, start: Double?) -> String {
@@ -255,11 +271,10 @@ public struct RunReport: Sendable {
 
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
-    /// Blue (fewest atoms) to red (most); grey when not counted.
+    /// Viridis from the fewest atoms (dark) to the most (yellow); grey when not counted.
     static func countColour(_ n: Int?, _ lo: Int, _ hi: Int) -> String {
         guard let n else { return "#999999" }
-        let t = hi > lo ? Double(n - lo) / Double(hi - lo) : 0.5
-        return "hsl(\(Int((240 - 240 * t).rounded())),90%,50%)"
+        return Viridis.hex(hi > lo ? Double(n - lo) / Double(hi - lo) : 0.5)
     }
 
     func linePlot(_ pts: [(Double, Double)], title: String, xLabel: String, yLabel: String, colour: String) -> String {

@@ -38,7 +38,7 @@ struct ReportCommand: AsyncParsableCommand {
         let name = title ?? "stemtrack report: " + (runName ?? ((db as NSString).deletingLastPathComponent as NSString).lastPathComponent)
         var bar: Progress? = nil
         var stage = ""
-        let html = try RunReport().html(reader: reader, title: name) { s, done, total in
+        let html = try RunReport().html(reader: reader, title: name, databasePath: location.isPostgres ? FileManager.default.currentDirectoryPath + "/." : db) { s, done, total in
             if s.rawValue != stage {
                 bar?.finish()
                 stage = s.rawValue

@@ -2,6 +2,7 @@ import Foundation
 import HTTPAPI
 import Hummingbird
 import Report
+import TIFFFrame
 import TrajectoryStore
 import XCTest
 
@@ -72,7 +73,17 @@ final class BrowserTests: XCTestCase {
         let chromium = try Chromium.find()
         let run = try StoredRun.make()
         defer { run.cleanUp() }
-        let html = try RunReport().html(reader: try StoreReader(path: run.database), title: "stemtrack report: test run")
+        let html = try RunReport().html(reader: try StoreReader(path: run.database), title: "stemtrack report: test run",
+                                        databasePath: run.database)
+        // The last frame's image under its column map: the PNG embedded decodes to its display image.
+        let marker = "href=\"data:image/png;base64,"
+        let start = try XCTUnwrap(html.range(of: marker)).upperBound
+        let encoded = html[start...].prefix { $0 != "\"" }
+        let png = try PNGDecoder.decode(try XCTUnwrap(Data(base64Encoded: String(encoded))))
+        let last = FrameImage(frame: try TIFFReader.readFirst(path: run.directory.appendingPathComponent("frame_011.tif").path))
+        XCTAssertEqual(png.pixels, last.pixels)
+        XCTAssertTrue(html.contains("coloured by atom count over its image"))
+        XCTAssertTrue(html.contains(Viridis.hex(0)) || html.contains(Viridis.hex(1)), "counts coloured by viridis")
         for external in ["src=\"http", "href=\"http", "<link", "@import"] {
             XCTAssertFalse(html.contains(external), "report must be self-contained: found \(external)")
         }

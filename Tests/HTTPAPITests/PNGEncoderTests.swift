@@ -65,3 +65,22 @@ final class PNGEncoderTests: XCTestCase {
         return UInt32(b << 16 | a)
     }
 }
+
+/// The count palette: viridis' published end points, and lightness rising along it (perceptually
+/// ordered: a count is never lighter than a larger one).
+final class ViridisTests: XCTestCase {
+    func testEndPointsAndRisingLuminance() {
+        XCTAssertEqual(Viridis.hex(0), "#440154")
+        XCTAssertEqual(Viridis.hex(0.5), "#21908c")
+        XCTAssertEqual(Viridis.hex(1), "#fde725")
+        XCTAssertEqual(Viridis.hex(-3), Viridis.hex(0))
+        XCTAssertEqual(Viridis.hex(.nan), Viridis.hex(0))
+        func linear(_ v: UInt8) -> Double { let c = Double(v) / 255; return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4) }
+        let luminance = (0...100).map { k -> Double in
+            let c = Viridis.rgb(Double(k) / 100)
+            return 0.2126 * linear(c.r) + 0.7152 * linear(c.g) + 0.0722 * linear(c.b)
+        }
+        for (a, b) in zip(luminance, luminance.dropFirst()) { XCTAssertLessThanOrEqual(a, b) }
+        XCTAssertGreaterThan(luminance.last! / luminance.first!, 10)
+    }
+}
