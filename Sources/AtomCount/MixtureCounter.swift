@@ -63,6 +63,7 @@ public struct MixtureCounter: Sendable, Codable {
         var fits = MixtureEM.fitSequence(sample, maxComponents: top)
         let index: Int
         let reason: String
+        var splitAbove = false
         if let c = components {
             index = min(c, fits.count) - 1
             reason = "\(fits[index].components) components given"
@@ -76,16 +77,22 @@ public struct MixtureCounter: Sendable, Codable {
             }
             index = i
             let v = selection.verdicts(fits)[i]
-            reason = v.candidate
+            reason = !v.candidate
+                ? "no ICL local minimum with regular, resolved means up to \(fits.count) components: fallback \(fits[i].components)"
+                : v.localMinimum
                 ? "ICL local minimum at \(fits[i].components) components with regular, resolved, anchored means (largest such k up to \(fits.count))"
-                : "no ICL local minimum with regular, resolved means up to \(fits.count) components: fallback \(fits[i].components)"
+                : "regular, resolved, anchored ladder at \(fits[i].components) components, ICL lower only at \(fits[i].components + 1) "
+                    + "whose means split a count (largest such k up to \(fits.count))"
+            splitAbove = v.beforeSplit && !v.localMinimum
         }
         let m = fits[index].model
         let first = firstComponentAtoms ?? FirstCount.infer(means: m.means, proportions: m.proportions).0
         let model = CountingModel(source: .mixture, counts: (0..<m.components).map { first + $0 },
                                   means: m.means, proportions: m.proportions, sigma: m.sigma)
         var ambiguous = false
-        for j in [index - 1, index + 1] where j >= 0 && j < fits.count && fits[j].icl - fits[index].icl < ambiguityMargin {
+        // The split above a ladder selected before it is not an alternative count.
+        for j in [index - 1, index + 1] where j >= 0 && j < fits.count && fits[j].icl - fits[index].icl < ambiguityMargin
+            && !(splitAbove && j == index + 1) {
             ambiguous = true
         }
         let posterior = xs.map(model.posterior)

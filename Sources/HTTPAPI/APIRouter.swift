@@ -9,6 +9,7 @@ import TrajectoryStore
 /// | `GET /` | the live page (HTML, JS and CSS embedded in the binary) |
 /// | `GET /api/summary` | ``SummaryResponse`` |
 /// | `GET /api/frames` | ``FramesPage`` (`limit`, `after`, `from`, `to`, `time_from`, `time_to`, `temp_min`, `temp_max`, `status`) |
+/// | `GET /api/series` | ``SeriesResponse`` (`y`, `x`, `x_min`, `x_max`, `buckets`, `since`, frame range, time, temperature) |
 /// | `GET /api/frames/{n}` | ``TrajectoryStore/FrameRecord`` |
 /// | `GET /api/frames/{n}/columns` | ``FrameColumns`` |
 /// | `GET /api/frames/{n}/icl` | ``Report/ICLCurve`` |
@@ -51,6 +52,9 @@ public enum APIRouter {
             await respond {
                 try await scoped(api, req).frames(try query(req, DashboardAPI.filterKeys.union(["limit", "after", "status"])))
             }
+        }
+        router.get("/api/series") { req, _ in
+            await respond { try await scoped(api, req).series(try query(req, DashboardAPI.seriesKeys)) }
         }
         router.get("/api/frames/:frame") { req, ctx in
             await respond { try await scoped(api, req).frame(try frameID(req, ctx, keys: [])) }

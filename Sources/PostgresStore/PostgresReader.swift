@@ -526,6 +526,7 @@ public final class PostgresReader: StoreQuerying, @unchecked Sendable {
         f.columnCount = try x("column_count")
         f.countedColumns = try x("counted_columns")
         f.atoms = try x("atoms")
+        f.countsPending = try x("counts_pending")
         let sum: Double? = try x("cross_section_sum")
         f.meanCrossSection = f.columnCount > 0 ? sum.map { $0 / Double(f.columnCount) } : nil
         return f

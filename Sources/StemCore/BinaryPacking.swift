@@ -136,7 +136,7 @@ extension Array: BinaryPackable where Element: BinaryPackable {
     public init(unpacking r: inout BinaryReader) throws(BinaryReader.Malformed) {
         let n = try r.readCount()
         var a: [Element] = []
-        a.reserveCapacity(n)
+        a.reserveCapacity(Swift.min(n, 1 << 16))  // a damaged count fails on reading, before it allocates
         for _ in 0..<n { a.append(try Element(unpacking: &r)) }
         self = a
     }
@@ -151,7 +151,7 @@ extension Dictionary: BinaryPackable where Key: BinaryPackable & Comparable, Val
     public init(unpacking r: inout BinaryReader) throws(BinaryReader.Malformed) {
         let n = try r.readCount(minimumSize: 2)
         var d: [Key: Value] = [:]
-        d.reserveCapacity(n)
+        d.reserveCapacity(Swift.min(n, 1 << 16))
         for _ in 0..<n {
             let k = try Key(unpacking: &r)
             guard d.updateValue(try Value(unpacking: &r), forKey: k) == nil else {
@@ -163,7 +163,9 @@ extension Dictionary: BinaryPackable where Key: BinaryPackable & Comparable, Val
 }
 
 /// A stored property that `Codable` writes as one base64 string of its ``BinaryPackable`` bytes
-/// (a leading format byte, then the value) instead of keyed JSON.
+/// (a leading format byte, then the value) instead of keyed JSON. The string is written and read
+/// as a string whatever the coder's data strategy, so that the earlier form (an array or object,
+/// never a string) is told apart.
 ///
 /// Decoding also accepts the value's own `Codable` form, so that states saved before a property
 /// was packed are still read.
@@ -181,15 +183,18 @@ public struct BinaryPacked<Value: BinaryPackable & Codable>: Codable {
         w.write(Self.format)
         wrappedValue.pack(into: &w)
         var c = encoder.singleValueContainer()
-        try c.encode(Data(w.bytes))
+        try c.encode(Data(w.bytes).base64EncodedString())
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        guard let data = try? c.decode(Data.self) else {
-            // Saved before this property was packed: its own Codable form.
+        guard let text = try? c.decode(String.self) else {
+            // Saved before this property was packed: its own Codable form (never a string here).
             wrappedValue = try c.decode(Value.self)
             return
+        }
+        guard let data = Data(base64Encoded: text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "packed \(Value.self): not base64")
         }
         var r = BinaryReader(data)
         do {

@@ -107,8 +107,11 @@ public struct MeasuredLattice: Sendable, Codable, Equatable {
         let h = radius / 2
         let lo = SIMD2(vectors.map(\.x).min()!, vectors.map(\.y).min()!)
         let hi = SIMD2(vectors.map(\.x).max()!, vectors.map(\.y).max()!)
-        let nx = Int(((hi.x - lo.x) / h).rounded(.down)) + 1, ny = Int(((hi.y - lo.y) / h).rounded(.down)) + 1
-        guard nx > 0, ny > 0, nx * ny <= 16 * vectors.count + 1024 else { return direct() }
+        // Cells per axis, checked in floating point before any conversion (huge extents or a tiny
+        // radius fall back to the direct count instead of overflowing).
+        let fx = ((hi.x - lo.x) / h).rounded(.down) + 1, fy = ((hi.y - lo.y) / h).rounded(.down) + 1
+        guard fx.isFinite, fy.isFinite, fx * fy <= Double(16 * vectors.count + 1024) else { return direct() }
+        let nx = Int(fx), ny = Int(fy)
         func cell(_ v: SIMD2<Double>) -> (Int, Int) {
             (min(nx - 1, Int(((v.x - lo.x) / h).rounded(.down))), min(ny - 1, Int(((v.y - lo.y) / h).rounded(.down))))
         }

@@ -129,6 +129,9 @@ public struct FrameRecord: Codable, Sendable, Equatable {
     public package(set) var countedColumns: Int = 0
     public package(set) var atoms: Int? = nil
     public package(set) var meanCrossSection: Double? = nil
+    /// Columns whose count may still be revised by smoothing (0: the frame's counts are final, and
+    /// its atoms never change again).
+    public package(set) var countsPending: Int = 0
 
     public init(frame: Int, path: String, contentHash: String, fileSize: Int? = nil, modified: Double? = nil,
                 acquiredAt: Double? = nil, temperature: Double? = nil, status: FrameStatus = .ok,

@@ -526,6 +526,7 @@ public final class StoreReader: StoreQuerying {
         f.columnCount = row["column_count"]
         f.countedColumns = row["counted_columns"]
         f.atoms = row["atoms"]
+        f.countsPending = row["counts_pending"]
         let sum: Double? = row["cross_section_sum"]
         f.meanCrossSection = f.columnCount > 0 ? sum.map { $0 / Double(f.columnCount) } : nil
         return f
